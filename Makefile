@@ -1,0 +1,85 @@
+# Build, test and run the transform pipeline backend.
+#   make            build/bin/functions (every function in functions/src/index.c)
+#   make test       install missing deps, build, run every Criterion suite against real emulators
+#   make test-asan  the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make run        the local stack (emulators + all functions)
+#   make bench      benchmarks, figures printed as ratios against a baseline
+# BUILD=dir puts objects elsewhere (parallel builds, sanitizer builds).
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2
+SAN      ?=
+PKGS     := libh2o-evloop jansson libcurl libjwt libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+            -DH2O_USE_EPOLL=1 -D_GNU_SOURCE $(SAN) \
+            -Iruntime/include -Ishared/include -Ifunctions/src $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS  := $(SAN) -pthread
+LDLIBS    = $(PKG_LIBS) -lm
+
+RUNTIME_SRC   := $(sort $(wildcard runtime/src/*.c))
+SHARED_SRC    := $(sort $(wildcard shared/src/*.c))
+FUNCTIONS_SRC := $(sort $(filter-out functions/src/main.c,$(shell find functions/src -name '*.c')))
+SUPPORT_SRC   := $(sort $(filter-out tests/support/functions_test_main.c,$(wildcard tests/support/*.c)))
+ALL_TEST_DIRS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/test_*.c)))))
+# SUITES="firestore auth" runs only those tests/<dir> suites.
+TEST_DIRS     := $(if $(SUITES),$(filter $(SUITES),$(ALL_TEST_DIRS)),$(ALL_TEST_DIRS))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
+
+.PHONY: all deps test test-asan test-build run bench fuzz format clean
+all: $(BUILD)/bin/functions
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bin/functions: $(call obj,functions/src/main.c) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The same binary plus test-only functions (echo, sleep, fail, ...) for the contract suite.
+$(BUILD)/bin/functions-test: $(call obj,tests/support/functions_test_main.c $(SUPPORT_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# One Criterion binary per tests/<dir>/ so a suite's build failure names its area.
+define suite_rule
+$(BUILD)/tests/$(1): $(call obj,$(wildcard tests/$(1)/*.c) $(SUPPORT_SRC)) $(LIB_OBJ)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcriterion -o $$@
+endef
+$(foreach d,$(TEST_DIRS),$(eval $(call suite_rule,$(d))))
+
+test-build: $(BUILD)/bin/functions $(BUILD)/bin/functions-test $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-build
+	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    scripts/run-tests.sh $(addprefix build/asan/tests/,$(TEST_DIRS))
+
+run: deps all
+	@scripts/run-local.sh
+
+bench: deps all $(BUILD)/bin/functions-test
+	@BUILD=$(BUILD) bench/run.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

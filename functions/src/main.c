@@ -1,0 +1,20 @@
+/*
+ * main.c - the functions executable: registers the exported functions and runs the
+ * Functions Framework.
+ */
+#include <stdio.h>
+
+#include "index.h"
+
+int main(int argc, char **argv)
+{
+    ff_app *app = ff_app_new();
+    ff_error err = {0};
+    if (app == NULL || functions_register(app, &err) != 0) {
+        fprintf(stderr, "functions: cannot register functions: %s\n", err.message);
+        return 2;
+    }
+    int rc = ff_main(app, argc, argv);
+    ff_app_free(app);
+    return rc;
+}

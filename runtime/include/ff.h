@@ -1,0 +1,210 @@
+/*
+ * ff.h - the Functions Framework for C: the one header a function author includes.
+ *
+ * A program registers functions on an ff_app and hands control to ff_main(), which
+ * implements the Google Functions Framework contract (PORT, FUNCTION_TARGET,
+ * FUNCTION_SIGNATURE_TYPE, ...). Handlers run on worker threads, off the event loop,
+ * so they may block on network I/O; each invocation has a deadline and a
+ * cancellation flag it can poll.
+ *
+ * Ownership: every `const char *` the request API returns is owned by the request and
+ * lives until the handler returns. Functions that return memory the caller must free
+ * say so.
+ */
+#ifndef FF_H
+#define FF_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* An error: a return code plus a short message for logs (never sent to clients). */
+typedef struct ff_error {
+    int code; /* module-specific; 0 = no error */
+    char message[256];
+} ff_error;
+
+/* Sets err (if not NULL) and returns code, so `return ff_error_set(err, X, "...")` reads well. */
+int ff_error_set(ff_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ff_error_clear(ff_error *err);
+
+/* ---- logging ----------------------------------------------------------------- */
+
+typedef enum ff_severity {
+    FF_DEBUG = 100,
+    FF_INFO = 200,
+    FF_NOTICE = 300,
+    FF_WARNING = 400,
+    FF_ERROR = 500,
+    FF_CRITICAL = 600,
+} ff_severity;
+
+typedef struct ff_request ff_request;
+
+/*
+ * Writes one log entry: a Cloud Logging structured JSON line on stdout (or a
+ * human-readable line when LOG_FORMAT=text). `req` binds the entry to a request (trace
+ * ID, function name) and may be NULL. `fields` are extra top-level fields; the
+ * reference is stolen (may be NULL). Thread-safe; one write per line.
+ */
+void ff_log(const ff_request *req, ff_severity sev, json_t *fields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define ff_log_info(req, ...)  ff_log((req), FF_INFO, NULL, __VA_ARGS__)
+#define ff_log_warn(req, ...)  ff_log((req), FF_WARNING, NULL, __VA_ARGS__)
+#define ff_log_error(req, ...) ff_log((req), FF_ERROR, NULL, __VA_ARGS__)
+
+/* ---- request ----------------------------------------------------------------- */
+
+const char *ff_req_method(const ff_request *req);
+/* The path without the query string, percent-decoding not applied. */
+const char *ff_req_path(const ff_request *req);
+/* First value of a query parameter, percent-decoded ('+' is a space); NULL if absent. */
+const char *ff_req_query(const ff_request *req, const char *name);
+/* How many times a query parameter occurs (to refuse repeated parameters). */
+size_t ff_req_query_count(const ff_request *req, const char *name);
+/* First value of a header, name compared case-insensitively; NULL if absent. */
+const char *ff_req_header(const ff_request *req, const char *name);
+/* The raw body (NUL-terminated for convenience; may contain NULs). */
+const char *ff_req_body(const ff_request *req, size_t *len);
+/*
+ * The body parsed as JSON, parsed once and cached. Returns a borrowed reference owned by
+ * the request, or NULL with err set (empty body, invalid JSON, nesting too deep).
+ */
+json_t *ff_req_json(ff_request *req, ff_error *err);
+/* Name of the function this request invokes. */
+const char *ff_req_function(const ff_request *req);
+/* Trace ID from X-Cloud-Trace-Context or traceparent; "" when none. */
+const char *ff_req_trace_id(const ff_request *req);
+
+/* Deadline on the CLOCK_MONOTONIC scale in milliseconds (see ff_now_mono_ms). */
+int64_t ff_req_deadline_ms(const ff_request *req);
+/* Milliseconds left before the deadline (negative when past). */
+int64_t ff_req_remaining_ms(const ff_request *req);
+/* Nonzero once the invocation is cancelled: deadline passed, client gone, or shutdown. */
+int ff_req_cancelled(const ff_request *req);
+/*
+ * Sleeps up to `ms` milliseconds, waking early on cancellation. Returns 0 after the
+ * full sleep, -1 if cancelled.
+ */
+int ff_req_sleep_ms(const ff_request *req, int64_t ms);
+
+/* Opaque per-function data given at registration. */
+void *ff_req_userdata(const ff_request *req);
+
+/* ---- response ---------------------------------------------------------------- */
+
+typedef struct ff_response ff_response;
+
+void ff_res_status(ff_response *res, int status);
+/* Adds a header (copied). Content-Length and Transfer-Encoding are managed by the runtime. */
+void ff_res_header(ff_response *res, const char *name, const char *value);
+/* Sets status and a JSON body; steals the reference to `body`. */
+void ff_res_json(ff_response *res, int status, json_t *body);
+/* Sets status and a body of bytes (copied) with the given Content-Type. */
+void ff_res_bytes(ff_response *res, int status, const char *content_type, const void *data, size_t len);
+void ff_res_text(ff_response *res, int status, const char *text);
+
+/* ---- CloudEvents ------------------------------------------------------------- */
+
+/* A CloudEvent (spec 1.0), from binary or structured content mode. Owned by the runtime. */
+typedef struct ff_cloudevent {
+    const char *id, *source, *type, *specversion; /* required */
+    const char *subject, *time, *datacontenttype; /* NULL when absent */
+    json_t *data;                                 /* data as JSON when it is JSON, else NULL */
+    const char *data_raw;                         /* data as bytes (binary mode body) */
+    size_t data_len;
+    json_t *attributes; /* every attribute, extensions included, as a JSON object */
+} ff_cloudevent;
+
+/* ---- registration ------------------------------------------------------------ */
+
+typedef enum ff_signature { FF_SIGNATURE_HTTP = 1, FF_SIGNATURE_CLOUDEVENT = 2 } ff_signature;
+
+/* An HTTP function: reads req, fills res. A response left untouched is 200 with an empty body. */
+typedef void (*ff_http_fn)(ff_request *req, ff_response *res);
+/* A CloudEvent function: returns 0 on success (200), nonzero on failure (500). */
+typedef int (*ff_cloudevent_fn)(ff_request *req, const ff_cloudevent *event);
+
+typedef struct ff_function_def {
+    const char *name; /* URL-safe: [A-Za-z0-9_-]+ */
+    ff_signature signature;
+    ff_http_fn http;             /* for FF_SIGNATURE_HTTP */
+    ff_cloudevent_fn cloudevent; /* for FF_SIGNATURE_CLOUDEVENT */
+    int cors;                    /* answer preflight, add Access-Control-Allow-Origin */
+    unsigned timeout_s;          /* 0 = 60 */
+    unsigned max_concurrency;    /* concurrent invocations; 0 = 80 (Cloud Run's default) */
+    unsigned max_queue;          /* requests waiting for a slot before 429; 0 = 4 * max_concurrency */
+    void *userdata;              /* returned by ff_req_userdata */
+    /*
+     * Optional start-up check, called once for each function being served after the
+     * port is bound and before the first request: returns 0, or nonzero with err set to
+     * refuse to start (exit status 2, the reason on stderr).
+     */
+    int (*init)(void *userdata, ff_error *err);
+} ff_function_def;
+
+typedef struct ff_app ff_app;
+
+/* Creates an empty registry. Free with ff_app_free. */
+ff_app *ff_app_new(void);
+void ff_app_free(ff_app *app);
+/* Registers a copy of def. Fails on a duplicate or invalid name, or a missing handler. */
+int ff_register(ff_app *app, const ff_function_def *def, ff_error *err);
+/* Looks a registered function up; NULL if unknown. The pointer lives as long as app. */
+const ff_function_def *ff_app_find(const ff_app *app, const char *name);
+size_t ff_app_count(const ff_app *app);
+const ff_function_def *ff_app_at(const ff_app *app, size_t i);
+
+/*
+ * Parses flags and environment, then serves until SIGTERM/SIGINT. Returns the process
+ * exit status: 0 after a clean shutdown, 2 for a bad flag or unknown target (the reason
+ * printed as one line on stderr before anything listens).
+ */
+int ff_main(ff_app *app, int argc, char **argv);
+
+/* ---- in-process invocation (local harness, tools) ------------------------------- */
+
+/* What an in-process invocation answered. Free with ff_local_result_free. */
+typedef struct ff_local_result {
+    int status;
+    char **header_names, **header_values; /* owned arrays of n_headers strings */
+    size_t n_headers;
+    char *body; /* NUL-terminated; owned */
+    size_t body_len;
+} ff_local_result;
+
+/*
+ * Invokes a registered function on the calling thread, without a server: builds the
+ * request from method, target ("/path?query"), headers (NULL-terminated "Name: value"
+ * strings, may be NULL) and body, runs the handler (CloudEvent functions get the event
+ * parsed from headers and body) with the function's timeout as deadline, and fills out.
+ * Returns 0, or -1 with err set when the function is unknown or memory runs out.
+ */
+int ff_invoke_local(const ff_app *app, const char *name, const char *method, const char *target,
+                    const char *const *headers, const char *body, size_t body_len, ff_local_result *out,
+                    ff_error *err);
+void ff_local_result_free(ff_local_result *res);
+
+/* ---- utilities --------------------------------------------------------------- */
+
+/* The port the server listens on (after start-up; 0 before). */
+int ff_listen_port(void);
+/* Nonzero when serving every function (no target): the local all-functions mode. */
+int ff_all_functions_mode(void);
+
+/* Milliseconds since the Unix epoch (wall clock), for stored timestamps. */
+int64_t ff_now_ms(void);
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
+int64_t ff_now_mono_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,283 @@
+/*
+ * firestore_db.c - the Firestore handle (endpoint, project, timeouts), the process-wide
+ * default handle, and fs_call: one authenticated REST call whose failures become
+ * fs_status codes.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "firestore_internal.h"
+#include "gcp/auth.h"
+
+#define PRODUCTION_URL "https://firestore.googleapis.com/v1"
+
+/* ---- status codes -------------------------------------------------------------------- */
+
+static const char *const status_names[] = {
+    "OK",        "CANCELLED",       "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS",  "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",    "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED",
+};
+#define N_STATUS ((int)(sizeof(status_names) / sizeof(status_names[0])))
+
+const char *fs_status_name(int code)
+{
+    return code >= 0 && code < N_STATUS ? status_names[code] : "UNKNOWN";
+}
+
+fs_status fs_status_from_name(const char *name)
+{
+    for (int i = 0; name != NULL && i < N_STATUS; i++)
+        if (strcmp(name, status_names[i]) == 0)
+            return (fs_status)i;
+    return FS_UNKNOWN;
+}
+
+fs_status fs_status_from_http(long http)
+{
+    switch (http) {
+    case 200:
+        return FS_OK;
+    case 400:
+        return FS_INVALID_ARGUMENT;
+    case 401:
+        return FS_UNAUTHENTICATED;
+    case 403:
+        return FS_PERMISSION_DENIED;
+    case 404:
+        return FS_NOT_FOUND;
+    case 409:
+        return FS_ABORTED;
+    case 412:
+        return FS_FAILED_PRECONDITION;
+    case 416:
+        return FS_OUT_OF_RANGE;
+    case 429:
+        return FS_RESOURCE_EXHAUSTED;
+    case 499:
+        return FS_CANCELLED;
+    case 500:
+        return FS_INTERNAL;
+    case 501:
+        return FS_UNIMPLEMENTED;
+    case 503:
+        return FS_UNAVAILABLE;
+    case 504:
+        return FS_DEADLINE_EXCEEDED;
+    default:
+        return FS_UNKNOWN;
+    }
+}
+
+/* ---- handles ------------------------------------------------------------------------- */
+
+/* Project and database IDs go into URLs unencoded, so only plain characters pass. */
+static int plain_id(const char *s)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 256)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              strchr("-_.:~()", *s) != NULL))
+            return 0;
+    return 1;
+}
+
+char *fs_strfmt(const char *fmt, ...)
+{
+    char *out = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&out, fmt, ap);
+    va_end(ap);
+    return n < 0 ? NULL : out;
+}
+
+static const char *emulator_host(const fs_options *o)
+{
+    const char *h = o->emulator_host ? o->emulator_host : getenv("FIRESTORE_EMULATOR_HOST");
+    if (h == NULL || *h == '\0')
+        return NULL;
+    return strncmp(h, "http://", 7) == 0 ? h + 7 : h;
+}
+
+fs_db *fs_db_open(const fs_options *opts, ff_error *err)
+{
+    fs_options o = {0};
+    if (opts != NULL)
+        o = *opts;
+    const char *host = emulator_host(&o);
+    const char *project = o.project_id ? o.project_id : gcp_project_id(err);
+    const char *database = o.database_id ? o.database_id : "(default)";
+    if (project == NULL)
+        return NULL;
+    if (!plain_id(project) || !plain_id(database) || (host != NULL && strpbrk(host, "/?#@ ") != NULL)) {
+        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: bad project, database or emulator host");
+        return NULL;
+    }
+    fs_db *db = calloc(1, sizeof(*db));
+    if (db == NULL)
+        goto oom;
+    db->emulator = host != NULL;
+    db->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 20000;
+    db->connect_timeout_ms = o.connect_timeout_ms > 0 ? o.connect_timeout_ms : 5000;
+    db->max_attempts = o.max_attempts > 0 ? o.max_attempts : 4;
+    db->json_flags = o.json_flags;
+    db->base_url = host ? fs_strfmt("http://%s/v1", host) : strdup(PRODUCTION_URL);
+    db->root = fs_strfmt("projects/%s/databases/%s/documents", project, database);
+    if (db->base_url == NULL || db->root == NULL) {
+        fs_db_close(db);
+        goto oom;
+    }
+    return db;
+oom:
+    ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    return NULL;
+}
+
+void fs_db_close(fs_db *db)
+{
+    if (db == NULL)
+        return;
+    free(db->base_url);
+    free(db->root);
+    free(db);
+}
+
+const char *fs_db_root(const fs_db *db)
+{
+    return db->root;
+}
+
+static struct {
+    pthread_mutex_t lock;
+    fs_db *db;
+} g_default = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
+fs_db *fs_db_default(ff_error *err)
+{
+    pthread_mutex_lock(&g_default.lock);
+    if (g_default.db == NULL)
+        g_default.db = fs_db_open(NULL, err);
+    fs_db *db = g_default.db;
+    pthread_mutex_unlock(&g_default.lock);
+    return db;
+}
+
+/* ---- calls --------------------------------------------------------------------------- */
+
+static __thread int64_t t_deadline_ms;
+
+void fs_thread_deadline(int64_t deadline_mono_ms)
+{
+    t_deadline_ms = deadline_mono_ms;
+}
+
+static int deadline_passed(void)
+{
+    return t_deadline_ms > 0 && ff_now_mono_ms() >= t_deadline_ms;
+}
+
+static int auth_header(const fs_db *db, char *out, size_t len, ff_error *err)
+{
+    if (db->emulator) { /* the emulator's admin identity; no credentials involved */
+        snprintf(out, len, "Bearer owner");
+        return 0;
+    }
+    ff_error aerr = {0};
+    if (gcp_auth_header(GCP_SERVICE_FIRESTORE, out, len, &aerr) != 0)
+        return ff_error_set(err, FS_UNAUTHENTICATED, "firestore: no credentials: %s", aerr.message);
+    return 0;
+}
+
+/* The REST method a URL calls, for messages: "commit", "runQuery"..., or "get". */
+static const char *operation(const char *url_path)
+{
+    const char *colon = strrchr(url_path, ':');
+    return colon != NULL && strchr(colon, '/') == NULL ? colon + 1 : "get";
+}
+
+static int map_failure(const char *op, const gcp_http_response *res, ff_error *err)
+{
+    char status[48], message[200];
+    int code;
+    if (gcp_http_google_error(res->body, res->body_len, status, sizeof(status), message, sizeof(message)) &&
+        status[0] != '\0')
+        code = fs_status_from_name(status);
+    else {
+        code = fs_status_from_http(res->status);
+        snprintf(message, sizeof(message), "HTTP %ld", res->status);
+    }
+    if (code == FS_OK)
+        code = FS_UNKNOWN;
+    return ff_error_set(err, code, "firestore %s: %s: %s%s", op, fs_status_name(code), message,
+                        res->attempts > 1 ? " (after retries)" : "");
+}
+
+static int parse_body(const gcp_http_response *res, json_t **out, ff_error *err)
+{
+    if (out == NULL)
+        return 0;
+    *out = NULL;
+    if (res->body_len == 0)
+        return 0;
+    json_error_t jerr;
+    *out = json_loadb(res->body, res->body_len, JSON_DECODE_ANY, &jerr);
+    if (*out == NULL)
+        return ff_error_set(err, FS_UNKNOWN, "firestore: unreadable response: %s", jerr.text);
+    return 0;
+}
+
+int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *body, int retry, json_t **out,
+            ff_error *err)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (deadline_passed())
+        return ff_error_set(err, FS_DEADLINE_EXCEEDED, "firestore: deadline passed before the call");
+    char auth[4096];
+    int rc = auth_header(db, auth, sizeof(auth), err);
+    if (rc != 0)
+        return rc;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *url = fs_strfmt("%s/%s", db->base_url, url_path);
+    if (url == NULL || (body != NULL && text == NULL)) {
+        free(text);
+        free(url);
+        return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    }
+    gcp_http_header hdr[] = {{"Authorization", auth}, {"Content-Type", "application/json"}};
+    gcp_http_request req = {
+        .method = method,
+        .url = url,
+        .headers = hdr,
+        .n_headers = body ? 2 : 1,
+        .body = text,
+        .body_len = text ? strlen(text) : 0,
+        .connect_timeout_ms = db->connect_timeout_ms,
+        .timeout_ms = db->timeout_ms,
+        .retry = retry,
+        .max_attempts = db->max_attempts,
+        .deadline_mono_ms = t_deadline_ms,
+    };
+    const char *op = operation(url_path);
+    gcp_http_response res;
+    ff_error herr = {0};
+    rc = gcp_http_do(&req, &res, &herr);
+    if (rc != GCP_HTTP_OK && deadline_passed()) /* our own deadline cut the call short */
+        rc = ff_error_set(err, FS_DEADLINE_EXCEEDED, "firestore %s: DEADLINE_EXCEEDED: %s", op, herr.message);
+    else if (rc != GCP_HTTP_OK)
+        rc = ff_error_set(err, FS_UNAVAILABLE, "firestore %s: UNAVAILABLE: %s", op, herr.message);
+    else if (res.status < 200 || res.status >= 300)
+        rc = map_failure(op, &res, err);
+    else
+        rc = parse_body(&res, out, err);
+    gcp_http_response_free(&res);
+    free(url);
+    free(text);
+    return rc;
+}

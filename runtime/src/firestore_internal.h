@@ -1,0 +1,82 @@
+/*
+ * firestore_internal.h - what the firestore_*.c files share: the handle, the REST call
+ * plumbing, path helpers and the transaction-aware read functions.
+ */
+#ifndef FIRESTORE_INTERNAL_H
+#define FIRESTORE_INTERNAL_H
+
+#include "gcp/firestore.h"
+#include "gcp/http.h"
+
+struct fs_db {
+    char *base_url; /* "http://host:port/v1" or "https://firestore.googleapis.com/v1" */
+    char *root;     /* "projects/{p}/databases/{d}/documents" */
+    int emulator;
+    long timeout_ms;
+    long connect_timeout_ms;
+    int max_attempts;
+    unsigned json_flags;
+};
+
+/*
+ * Calls a REST method. `url_path` follows base_url and a slash ("projects/...:commit").
+ * body (may be NULL) is borrowed. On success *out (if out is not NULL) receives the parsed
+ * response, a new reference (NULL for an empty body). On failure returns an fs_status
+ * with err set from the Google error body, the HTTP status, or the transport failure.
+ */
+int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *body, int retry, json_t **out,
+            ff_error *err);
+
+/*
+ * Retry policy of a read. Outside a transaction a read is always safe to repeat. Inside
+ * one it is not repeated here: an ABORTED transaction stays aborted, so the whole
+ * transaction is what must run again (fs_run_transaction does).
+ */
+static inline int fs_read_retry(const char *txn)
+{
+    return txn == NULL ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY;
+}
+
+/* ---- paths (firestore_path.c) ---------------------------------------------------- */
+
+enum { FS_PATH_DOC = 0, FS_PATH_COLLECTION = 1, FS_PATH_PARENT = 2 /* "" or a document */ };
+
+int fs_path_check(const char *path, int kind, ff_error *err);
+/* path with each segment percent-encoded for a URL. malloc'd; NULL on out of memory. */
+char *fs_path_encode(const char *path);
+/* Appends the percent-encoding of s to a URL query value. malloc'd. */
+char *fs_query_escape(const char *s);
+/* "{root}/{path}" (path may be ""). malloc'd. */
+char *fs_full_name(const fs_db *db, const char *path);
+/* A field name as a field path segment: as is when simple, else `quoted`. malloc'd. */
+char *fs_field_path_quote(const char *name);
+/* "?mask.fieldPaths=a&mask.fieldPaths=b" for a mask ("" for NULL). malloc'd. */
+char *fs_mask_query(const char *const *mask);
+/* {"fieldPaths": [...]} for a mask; NULL for a NULL mask. New reference. */
+json_t *fs_mask_json(const char *const *mask);
+
+/* ---- documents (firestore_doc.c) -------------------------------------------------- */
+
+/* Parses a REST Document into a new fs_doc; NULL with err on malformed input. */
+fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *doc, ff_error *err);
+/* batchGet, inside a transaction when txn is not NULL (base64 ID). */
+int fs_batch_get_in(fs_db *db, const char *txn, const char *const *paths, size_t n, const char *const *mask,
+                    fs_doc **out, ff_error *err);
+int fs_query_in(fs_db *db, const char *txn, const fs_query_def *q, fs_doc_list *out, ff_error *err);
+
+/* ---- writes (firestore_write.c) -------------------------------------------------- */
+
+/* Commits b, inside transaction txn (base64 ID) when not NULL. update_time_out receives
+ * the first write's updateTime when not NULL. */
+int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_time_out, char *update_time_out,
+                 ff_error *err);
+/* Drops every write (the batch stays usable). */
+void fs_batch_clear(fs_batch *b);
+
+/* A new formatted string (malloc'd), or NULL when out of memory. */
+char *fs_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies a JSON string member into a fixed buffer ("" when absent). */
+void fs_copy_time(char dst[FS_TIME_SIZE], const json_t *obj, const char *key);
+
+#endif

@@ -1,0 +1,416 @@
+/*
+ * gcp_http.c - outbound HTTP on libcurl for Google APIs: a pool of reusable easy handles
+ * (each keeps its connections alive between calls), a share handle for DNS and TLS
+ * sessions, per-attempt timeouts, and retries with backoff that never repeat a write
+ * that may have landed (policy in gcp/http.h).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "gcp/http.h"
+
+#define POOL_MAX           64
+#define BODY_MAX           ((size_t)64 << 20) /* a larger response is a bug or an attack */
+#define BACKOFF_BASE_MS    100
+#define BACKOFF_MAX_MS     5000
+#define RETRY_AFTER_MAX_MS 30000
+
+/* ---- process-wide state ----------------------------------------------------------- */
+
+/*
+ * Connections are not put in the share handle: libcurl does not support sharing the
+ * connection cache between concurrent threads. Instead idle easy handles wait in a pool
+ * and keep their own connection caches, so a call on any thread reuses a warm handle.
+ */
+static struct {
+    pthread_once_t once;
+    int init_rc;
+    CURLSH *share;
+    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+    pthread_mutex_t pool_lock;
+    CURL *pool[POOL_MAX];
+    int n_pool;
+} g_http = {.once = PTHREAD_ONCE_INIT, .pool_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&g_http.share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&g_http.share_locks[data]);
+}
+
+static void http_init_once(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        g_http.init_rc = -1;
+        return;
+    }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&g_http.share_locks[i], NULL);
+    g_http.share = curl_share_init();
+    if (g_http.share == NULL)
+        return; /* works without sharing, only slower */
+    curl_share_setopt(g_http.share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(g_http.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
+static CURL *pool_take(void)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&g_http.pool_lock);
+    if (g_http.n_pool > 0)
+        h = g_http.pool[--g_http.n_pool];
+    pthread_mutex_unlock(&g_http.pool_lock);
+    /* pooled handles were reset by pool_give: options cleared, connections kept open */
+    return h != NULL ? h : curl_easy_init();
+}
+
+static void pool_give(CURL *h)
+{
+    pthread_mutex_lock(&g_http.pool_lock);
+    if (g_http.n_pool < POOL_MAX) {
+        g_http.pool[g_http.n_pool++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&g_http.pool_lock);
+    if (h != NULL)
+        curl_easy_cleanup(h);
+}
+
+/* ---- one attempt ------------------------------------------------------------------ */
+
+typedef struct attempt {
+    gcp_http_response *res;
+    size_t cap;
+    int too_large;
+    long retry_after_ms; /* from Retry-After, -1 if absent */
+} attempt;
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    attempt *a = arg;
+    gcp_http_response *res = a->res;
+    size_t len = size * n;
+    if (res->body_len + len > BODY_MAX) {
+        a->too_large = 1;
+        return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+    }
+    if (res->body_len + len + 1 > a->cap) {
+        size_t cap = a->cap ? a->cap : 4096;
+        while (cap < res->body_len + len + 1)
+            cap *= 2;
+        char *p = realloc(res->body, cap);
+        if (p == NULL)
+            return 0;
+        res->body = p;
+        a->cap = cap;
+    }
+    memcpy(res->body + res->body_len, data, len);
+    res->body_len += len;
+    res->body[res->body_len] = '\0';
+    return len;
+}
+
+/* Copies the value of header line "Name: value\r\n" if it is `name`; NULL otherwise. */
+static char *header_value(const char *line, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
+        return NULL;
+    const char *v = line + nlen + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    return strndup(v, (size_t)(end - v));
+}
+
+static void keep_header(char **slot, char *value)
+{
+    if (value == NULL)
+        return;
+    free(*slot);
+    *slot = value;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+    attempt *a = arg;
+    size_t len = size * n;
+    keep_header(&a->res->content_type, header_value(line, len, "Content-Type"));
+    keep_header(&a->res->cache_control, header_value(line, len, "Cache-Control"));
+    char *ra = header_value(line, len, "Retry-After");
+    if (ra != NULL) {
+        char *end;
+        errno = 0;
+        long s = strtol(ra, &end, 10);
+        if (errno == 0 && end != ra && *end == '\0' && s >= 0)
+            a->retry_after_ms = s > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : s * 1000;
+        free(ra);
+    }
+    return len;
+}
+
+static void response_reset(gcp_http_response *res)
+{
+    int attempts = res->attempts;
+    gcp_http_response_free(res);
+    res->attempts = attempts;
+}
+
+static struct curl_slist *build_headers(const gcp_http_request *req)
+{
+    struct curl_slist *list = NULL;
+    int has_type = 0;
+    char line[8192];
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (strcasecmp(req->headers[i].name, "Content-Type") == 0)
+            has_type = 1;
+        /* "Name;" is curl's way to send a header with an empty value */
+        if (req->headers[i].value[0] == '\0')
+            snprintf(line, sizeof(line), "%s;", req->headers[i].name);
+        else
+            snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, req->headers[i].value);
+        list = curl_slist_append(list, line);
+    }
+    if (req->body != NULL && !has_type)
+        list = curl_slist_append(list, "Content-Type: application/json");
+    /* 100-continue would stall every POST over HTTP/1.1 by a round trip */
+    list = curl_slist_append(list, "Expect:");
+    return list;
+}
+
+static void set_method(CURL *h, const gcp_http_request *req)
+{
+    if (strcmp(req->method, "GET") == 0)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    else if (strcmp(req->method, "POST") == 0)
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+    else
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body != NULL || strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+    }
+}
+
+static long attempt_timeout_ms(const gcp_http_request *req)
+{
+    long t = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+    if (req->deadline_mono_ms > 0) {
+        int64_t left = req->deadline_mono_ms - ff_now_mono_ms();
+        if (left < t)
+            t = left < 1 ? 1 : (long)left;
+    }
+    return t;
+}
+
+static CURLcode perform_once(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, attempt *a)
+{
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
+    if (g_http.share != NULL)
+        curl_easy_setopt(h, CURLOPT_SHARE, g_http.share);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+    set_method(h, req);
+    CURLcode rc = curl_easy_perform(h);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
+    return rc;
+}
+
+/* ---- retry policy ------------------------------------------------------------------ */
+
+/* The request never reached the server: retrying cannot duplicate it. */
+static int never_sent(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR;
+}
+
+static int transient_transport(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int transient_status(const gcp_http_response *res)
+{
+    if (res->status == 429 || res->status == 503)
+        return 1;
+    if (res->status < 400)
+        return 0;
+    char status[32];
+    if (!gcp_http_google_error(res->body, res->body_len, status, sizeof(status), NULL, 0))
+        return 0;
+    return strcmp(status, "UNAVAILABLE") == 0 || strcmp(status, "ABORTED") == 0;
+}
+
+static int should_retry(const gcp_http_request *req, CURLcode rc, const gcp_http_response *res)
+{
+    if (rc != CURLE_OK)
+        return req->retry == GCP_HTTP_RETRY_SAFE ? transient_transport(rc) : never_sent(rc);
+    return req->retry == GCP_HTTP_RETRY_SAFE && transient_status(res);
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random, so the wait grows
+ * with each attempt while concurrent callers spread out. */
+static long backoff_ms(int attempt_no, long retry_after_ms)
+{
+    long cap = BACKOFF_BASE_MS;
+    for (int i = 1; i < attempt_no && cap < BACKOFF_MAX_MS; i++)
+        cap *= 2;
+    if (cap > BACKOFF_MAX_MS)
+        cap = BACKOFF_MAX_MS;
+    unsigned r = 0;
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+        r = (unsigned)ff_now_mono_ms();
+    long wait = cap / 2 + (long)(r % (unsigned)(cap / 2 + 1));
+    return retry_after_ms > wait ? retry_after_ms : wait;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- public -------------------------------------------------------------------------- */
+
+static int check_request(const gcp_http_request *req, ff_error *err)
+{
+    if (req == NULL || req->url == NULL || req->method == NULL)
+        return ff_error_set(err, GCP_HTTP_ERR_ARG, "http: request without url or method");
+    if (req->n_headers > 0 && req->headers == NULL)
+        return ff_error_set(err, GCP_HTTP_ERR_ARG, "http: headers missing");
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (req->headers[i].name == NULL || req->headers[i].value == NULL ||
+            req->headers[i].name[0] == '\0' || strpbrk(req->headers[i].name, ":\r\n ") != NULL ||
+            strpbrk(req->headers[i].value, "\r\n") != NULL)
+            return ff_error_set(err, GCP_HTTP_ERR_ARG, "http: invalid header %zu", i);
+    return 0;
+}
+
+static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, gcp_http_response *res,
+                        ff_error *err)
+{
+    int max = req->max_attempts > 0 ? req->max_attempts : 4;
+    for (;;) {
+        attempt a = {.res = res, .retry_after_ms = -1};
+        response_reset(res);
+        res->attempts++;
+        CURLcode rc = perform_once(h, req, hdrs, &a);
+        if (a.too_large)
+            return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: response from %s over %zu bytes",
+                                req->url, BODY_MAX);
+        int again = res->attempts < max && should_retry(req, rc, res);
+        long wait = again ? backoff_ms(res->attempts, a.retry_after_ms) : 0;
+        if (again && req->deadline_mono_ms > 0 && ff_now_mono_ms() + wait >= req->deadline_mono_ms)
+            again = 0;
+        if (!again) {
+            if (rc != CURLE_OK)
+                return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: %s %s: %s (after %d attempts)",
+                                    req->method, req->url, curl_easy_strerror(rc), res->attempts);
+            return GCP_HTTP_OK;
+        }
+        ff_log(NULL, FF_DEBUG, NULL, "http: %s %s attempt %d failed (%s, status %ld); retrying in %ld ms",
+               req->method, req->url, res->attempts, curl_easy_strerror(rc), res->status, wait);
+        sleep_ms(wait);
+    }
+}
+
+int gcp_http_do(const gcp_http_request *req, gcp_http_response *res, ff_error *err)
+{
+    if (res == NULL)
+        return ff_error_set(err, GCP_HTTP_ERR_ARG, "http: no response struct");
+    memset(res, 0, sizeof(*res));
+    int rc = check_request(req, err);
+    if (rc != 0)
+        return rc;
+    pthread_once(&g_http.once, http_init_once);
+    if (g_http.init_rc != 0)
+        return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: curl_global_init failed");
+    CURL *h = pool_take();
+    if (h == NULL)
+        return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: curl_easy_init failed");
+    struct curl_slist *hdrs = build_headers(req);
+    rc = run_attempts(h, req, hdrs, res, err);
+    /* options point at hdrs and req: drop them before the handle waits in the pool */
+    curl_easy_reset(h);
+    curl_slist_free_all(hdrs);
+    pool_give(h);
+    return rc;
+}
+
+void gcp_http_response_free(gcp_http_response *res)
+{
+    if (res == NULL)
+        return;
+    free(res->body);
+    free(res->cache_control);
+    free(res->content_type);
+    memset(res, 0, sizeof(*res));
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    if (dst == NULL || len == 0)
+        return;
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+int gcp_http_google_error(const char *body, size_t len, char *status, size_t status_len, char *message,
+                          size_t message_len)
+{
+    copy_str(status, status_len, "");
+    copy_str(message, message_len, "");
+    if (body == NULL || len == 0)
+        return 0;
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *obj = json_is_array(root) ? json_array_get(root, 0) : root;
+    json_t *e = json_object_get(obj, "error");
+    int found = json_is_object(e);
+    if (found) {
+        copy_str(status, status_len, json_string_value(json_object_get(e, "status")));
+        copy_str(message, message_len, json_string_value(json_object_get(e, "message")));
+    }
+    json_decref(root);
+    return found;
+}

@@ -1,0 +1,24 @@
+/*
+ * log.h - internal configuration of the logger (ff_log is public, in ff.h).
+ */
+#ifndef FF_LOG_INTERNAL_H
+#define FF_LOG_INTERNAL_H
+
+#include <stdio.h>
+#include "ff.h"
+
+typedef enum { FF_LOG_JSON = 0, FF_LOG_TEXT = 1 } ff_log_format;
+
+/* Reads LOG_FORMAT, LOG_LEVEL and the project ID (GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT). */
+void ff_log_configure_from_env(void);
+void ff_log_set_format(ff_log_format fmt);
+void ff_log_set_level(ff_severity min);
+/* Project ID used to build logging.googleapis.com/trace; NULL clears it. Copied. */
+void ff_log_set_project(const char *project_id);
+/* Redirects output (tests); NULL restores stdout. The stream is not closed. */
+void ff_log_set_stream(FILE *out);
+/* Parses "DEBUG", "info", "WARNING"...; returns -1 if unknown. */
+int ff_log_parse_level(const char *s);
+const char *ff_severity_name(ff_severity sev);
+
+#endif

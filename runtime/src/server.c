@@ -1,0 +1,319 @@
+/*
+ * server.c - the HTTP side of the Functions Framework on libh2o: listening, routing a
+ * request to its function (FUNCTION_TARGET, or every function at /{name} and at the
+ * Firebase emulator form /{project}/{region}/{name}), CORS, writing responses, the
+ * access log, and graceful shutdown on SIGTERM/SIGINT.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+typedef struct {
+    h2o_handler_t super;
+    ff_server *srv;
+} ff_handler;
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+static void add_header(h2o_req_t *req, const char *name, const char *value, size_t value_len)
+{
+    size_t nlen = strlen(name);
+    char *lower = h2o_mem_alloc_pool(&req->pool, nlen);
+    for (size_t i = 0; i < nlen; i++)
+        lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    h2o_iovec_t v = h2o_strdup(&req->pool, value, value_len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, lower, nlen, 1, NULL, v.base, v.len);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 400 ? "OK" : "Error";
+    }
+}
+
+static void add_cors(const ff_function_def *def, h2o_req_t *req)
+{
+    if (def == NULL || !def->cors)
+        return;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    if (i < 0)
+        return;
+    h2o_iovec_t origin = req->headers.entries[i].value;
+    add_header(req, "access-control-allow-origin", origin.base, origin.len);
+    add_header(req, "vary", "Origin", 6);
+}
+
+void ff_server_respond(ff_server *srv, const ff_function_def *def, h2o_req_t *req, int status,
+                       const ff_kv_list *headers, const char *body, size_t len)
+{
+    (void)srv;
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
+    req->res.content_length = len;
+    for (size_t i = 0; headers && i < headers->len; i++)
+        add_header(req, headers->items[i].name, headers->items[i].value, strlen(headers->items[i].value));
+    add_cors(def, req);
+    h2o_send_inline(req, body, len);
+}
+
+void ff_server_access_log(const ff_request *request, int status, uint64_t latency_ms)
+{
+    char latency[32];
+    snprintf(latency, sizeof(latency), "%.3fs", (double)latency_ms / 1000.0);
+    const char *url = request->url ? request->url : request->path;
+    json_t *http = json_pack("{s:s, s:s, s:i, s:s}", "requestMethod", request->method, "requestUrl", url,
+                             "status", status, "latency", latency);
+    ff_severity sev = status >= 500 ? FF_ERROR : status >= 400 ? FF_WARNING : FF_INFO;
+    ff_log(request, sev, json_pack("{s:o}", "httpRequest", http), "%s %s %d %llums", request->method, url,
+           status, (unsigned long long)latency_ms);
+}
+
+/* Answers on the loop thread, without an invocation (404s, preflight). */
+static void respond_plain(ff_server *srv, const ff_function_def *def, h2o_req_t *req, int status,
+                          const char *text)
+{
+    ff_request r = {0};
+    char method[16], path[512];
+    snprintf(method, sizeof(method), "%.*s", (int)req->method.len, req->method.base);
+    snprintf(path, sizeof(path), "%.*s", (int)req->path.len, req->path.base);
+    r.method = method;
+    r.path = path;
+    r.function = def ? def->name : NULL;
+    ff_server_access_log(&r, status, 0);
+    ff_kv_list headers = {0};
+    if (*text)
+        ff_kv_add(&headers, "content-type", 12, "text/plain; charset=utf-8", 25);
+    ff_server_respond(srv, def, req, status, &headers, text, strlen(text));
+    ff_kv_free(&headers);
+}
+
+/* ---- routing --------------------------------------------------------------------------- */
+
+static fn_state *find_fn(ff_server *srv, const char *name, size_t len)
+{
+    for (size_t i = 0; i < srv->n_fns; i++)
+        if (strlen(srv->fns[i].def->name) == len && memcmp(srv->fns[i].def->name, name, len) == 0)
+            return &srv->fns[i];
+    return NULL;
+}
+
+/* Length of the path segment starting at p (after its leading '/'). */
+static size_t segment(const char *p, const char *end)
+{
+    const char *s = p;
+    while (s < end && *s != '/')
+        s++;
+    return (size_t)(s - p);
+}
+
+/*
+ * All-functions mode: "/{fn}[/rest]" or "/{project}/{region}/{fn}[/rest]". On a match
+ * *rest points at the remaining path ("" when none).
+ */
+static fn_state *route_all(ff_server *srv, const char *path, size_t len, const char **rest)
+{
+    const char *end = path + len, *p = path + 1;
+    if (len < 2)
+        return NULL;
+    size_t s1 = segment(p, end);
+    fn_state *fn = find_fn(srv, p, s1);
+    if (fn != NULL) {
+        *rest = p + s1;
+        return fn;
+    }
+    const char *p2 = p + s1 + 1;
+    if (p2 >= end)
+        return NULL;
+    const char *p3 = p2 + segment(p2, end) + 1;
+    if (p3 >= end)
+        return NULL;
+    size_t s3 = segment(p3, end);
+    fn = find_fn(srv, p3, s3);
+    if (fn != NULL)
+        *rest = p3 + s3;
+    return fn;
+}
+
+static int is_preflight(h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS")) &&
+           h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1) >= 0 &&
+           h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1) >= 0;
+}
+
+static void answer_preflight(ff_server *srv, const ff_function_def *def, h2o_req_t *req)
+{
+    ssize_t m = h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1);
+    ssize_t h = h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-headers"), -1);
+    (void)m;
+    add_header(req, "access-control-allow-methods", H2O_STRLIT("GET,HEAD,PUT,PATCH,POST,DELETE"));
+    if (h >= 0)
+        add_header(req, "access-control-allow-headers", req->headers.entries[h].value.base,
+                   req->headers.entries[h].value.len);
+    add_header(req, "access-control-max-age", H2O_STRLIT("3600"));
+    add_header(req, "vary", H2O_STRLIT("Access-Control-Request-Headers"));
+    respond_plain(srv, def, req, 204, "");
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    ff_server *srv = ((ff_handler *)self)->srv;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *path = req->path.base;
+    if (h2o_memis(path, plen, H2O_STRLIT("/robots.txt")) ||
+        h2o_memis(path, plen, H2O_STRLIT("/favicon.ico"))) {
+        respond_plain(srv, NULL, req, 404, "Not Found\n");
+        return 0;
+    }
+    fn_state *fn;
+    const char *rest = path;
+    if (srv->cfg.target[0] != '\0') {
+        fn = &srv->fns[0];
+    } else if ((fn = route_all(srv, path, plen, &rest)) == NULL) {
+        respond_plain(srv, NULL, req, 404, "Not Found: no such function\n");
+        return 0;
+    }
+    if (fn->def->cors && is_preflight(req)) {
+        answer_preflight(srv, fn->def, req);
+        return 0;
+    }
+    size_t rest_len = plen - (size_t)(rest - path);
+    ff_invoke_start(srv, fn, req, rest_len ? rest : "/", rest_len ? rest_len : 1);
+    return 0;
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    ff_server *srv = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock != NULL)
+        h2o_accept(&srv->accept_ctx, sock);
+}
+
+static int listen_on(ff_server *srv, ff_error *err)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->cfg.port)};
+    if (inet_pton(AF_INET, srv->cfg.host, &addr.sin_addr) != 1)
+        return ff_error_set(err, -1, "invalid listen address '%s'", srv->cfg.host);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0)
+        return ff_error_set(err, -1, "socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return ff_error_set(err, -1, "cannot listen on %s:%d: %s", srv->cfg.host, srv->cfg.port, strerror(e));
+    }
+    socklen_t alen = sizeof(addr);
+    getsockname(fd, (struct sockaddr *)&addr, &alen);
+    srv->port = ntohs(addr.sin_port);
+    srv->listener = h2o_evloop_socket_create(srv->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    srv->listener->data = srv;
+    h2o_socket_read_start(srv->listener, on_accept);
+    return 0;
+}
+
+int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_error *err)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->app = app;
+    srv->cfg = *cfg;
+    h2o_config_init(&srv->globalconf);
+    srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("ff"));
+    srv->globalconf.max_request_entity_size = cfg->body_limit;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
+    ff_handler *handler = (ff_handler *)h2o_create_handler(pathconf, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->srv = srv;
+
+    srv->loop = h2o_evloop_create();
+    h2o_context_init(&srv->ctx, srv->loop, &srv->globalconf);
+    srv->accept_ctx.ctx = &srv->ctx;
+    srv->accept_ctx.hosts = srv->globalconf.hosts;
+    h2o_linklist_init_anchor(&srv->running);
+
+    size_t n = cfg->target[0] ? 1 : ff_app_count(app);
+    srv->fns = calloc(n, sizeof(fn_state));
+    unsigned threads = 0;
+    for (size_t i = 0; i < n; i++) {
+        fn_state *fn = &srv->fns[i];
+        fn->def = cfg->target[0] ? ff_app_find(app, cfg->target) : ff_app_at(app, i);
+        h2o_linklist_init_anchor(&fn->pending);
+        h2o_timeout_init(srv->loop, &fn->timeout, (uint64_t)fn->def->timeout_s * 1000);
+        threads += fn->def->max_concurrency;
+    }
+    srv->n_fns = n;
+    srv->pool = ff_pool_new(threads < 1024 ? threads : 1024);
+    srv->queue = h2o_multithread_create_queue(srv->loop);
+    h2o_multithread_register_receiver(srv->queue, &srv->done_receiver, ff_invoke_on_done);
+    return listen_on(srv, err);
+}
+
+void ff_server_stop_accepting(ff_server *srv)
+{
+    if (srv->listener != NULL) {
+        h2o_socket_read_stop(srv->listener);
+        h2o_socket_close(srv->listener);
+        srv->listener = NULL;
+    }
+    h2o_context_request_shutdown(&srv->ctx);
+}
+
+void ff_server_dispose(ff_server *srv)
+{
+    ff_pool_free(srv->pool);
+    srv->pool = NULL;
+    h2o_multithread_unregister_receiver(srv->queue, &srv->done_receiver);
+    if (srv->signal_receiver.queue != NULL)
+        h2o_multithread_unregister_receiver(srv->queue, &srv->signal_receiver);
+    free(srv->fns);
+    srv->fns = NULL;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the given Criterion suite binaries against real emulators started here on free
+# ports, and stops the emulators (by process group) when the suites end, pass or fail.
+# Prints each suite's Criterion summary and a closing "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+BUILD=${BUILD:-build}
+export FF_TEST_BUILD=$BUILD
+export FF_TEST_FUNCTIONS_BIN=$PWD/$BUILD/bin/functions-test
+logdir=$(mktemp -d /tmp/ff-test-logs.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do stop_group "$p"; done
+}
+trap cleanup EXIT INT TERM
+
+fs_port=$(free_port)
+pids+=("$(start_firestore "$fs_port" "$logdir/firestore.log")")
+export FIRESTORE_EMULATOR_HOST=127.0.0.1:$fs_port
+export GOOGLE_CLOUD_PROJECT=demo-test
+
+if [ -x scripts/tasks-emulator ]; then
+    tasks_port=$(free_port)
+    pids+=("$(scripts/tasks-emulator start "$tasks_port" "$logdir/tasks.log")")
+    export CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:$tasks_port
+fi
+
+wait_http "http://$FIRESTORE_EMULATOR_HOST/" 60 || { cat "$logdir/firestore.log"; exit 1; }
+if [ -n "${CLOUD_TASKS_EMULATOR_HOST:-}" ]; then
+    wait_http "http://$CLOUD_TASKS_EMULATOR_HOST/" 60 || { cat "$logdir/tasks.log"; exit 1; }
+fi
+
+passed=0 failed=0 status=0
+for suite in "$@"; do
+    echo "== $(basename "$suite")"
+    out=$("$suite" --jobs="${CRITERION_JOBS:-2}" ${CRITERION_ARGS:-} 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    line=$(printf '%s\n' "$out" | grep -a 'Synthesis:' | tail -1)
+    p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
+    f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line")
+    c=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0} + ${c:-0}))
+    if [ $rc -ne 0 ] || [ -z "$line" ]; then status=1; [ -z "$line" ] && failed=$((failed + 1)); fi
+done
+echo "$passed passed, $failed failed"
+exit $status

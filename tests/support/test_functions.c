@@ -1,0 +1,98 @@
+/*
+ * test_functions.c - the contract suite's test functions (see test_functions.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "test_functions.h"
+
+/* Echoes the request back as JSON so tests can check what the handler saw. */
+static void echo(ff_request *req, ff_response *res)
+{
+    size_t len;
+    const char *body = ff_req_body(req, &len);
+    ff_error err = {0};
+    json_t *parsed = ff_req_json(req, &err);
+    const char *q = ff_req_query(req, "q");
+    const char *h = ff_req_header(req, "X-Test");
+    json_t *out =
+        json_pack("{s:s, s:s, s:s?, s:I, s:s?, s:s%, s:O?, s:s?, s:s, s:s}", "method", ff_req_method(req),
+                  "path", ff_req_path(req), "q", q, "qCount", (json_int_t)ff_req_query_count(req, "q"),
+                  "xTest", h, "body", body, len, "json", parsed, "jsonError", parsed ? NULL : err.message,
+                  "function", ff_req_function(req), "trace", ff_req_trace_id(req));
+    ff_log_info(req, "echo");
+    ff_res_header(res, "X-Echo", "1");
+    ff_res_json(res, 200, out);
+}
+
+/* The trivial function benchmarks compare: a fixed short body. */
+static void hello(ff_request *req, ff_response *res)
+{
+    ff_res_text(res, 200, "ok");
+}
+
+static int64_t query_ms(ff_request *req, int64_t dflt)
+{
+    const char *ms = ff_req_query(req, "ms");
+    return ms ? atoll(ms) : dflt;
+}
+
+/* Sleeps ?ms= (default 1000) ignoring cancellation, unless ?cancellable=1. */
+static void sleep_fn(ff_request *req, ff_response *res)
+{
+    int64_t ms = query_ms(req, 1000);
+    int cancellable = ff_req_query(req, "cancellable") != NULL;
+    int64_t start = ff_now_mono_ms();
+    int cancelled = 0;
+    if (cancellable) {
+        cancelled = ff_req_sleep_ms(req, ms) != 0;
+    } else {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        cancelled = ff_req_cancelled(req);
+    }
+    if (cancelled)
+        ff_log_warn(req, "sleep observed cancellation");
+    ff_res_json(
+        res, 200,
+        json_pack("{s:I, s:b}", "sleptMs", (json_int_t)(ff_now_mono_ms() - start), "cancelled", cancelled));
+}
+
+static void fail_fn(ff_request *req, ff_response *res)
+{
+    ff_log_error(req, "failing on purpose");
+    ff_res_json(res, 500, json_pack("{s:s}", "error", "failed"));
+}
+
+static int event_fn(ff_request *req, const ff_cloudevent *ev)
+{
+    char *data = ev->data ? json_dumps(ev->data, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    ff_log(req, FF_INFO,
+           json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "ceId", ev->id, "ceType", ev->type, "ceSource",
+                     ev->source, "ceSubject", ev->subject, "ceData", data),
+           "event received");
+    free(data);
+    return strcmp(ev->type, "test.fail") == 0 ? -1 : 0;
+}
+
+int test_functions_register(ff_app *app, ff_error *err)
+{
+    const ff_function_def defs[] = {
+        {.name = "echo", .signature = FF_SIGNATURE_HTTP, .http = echo, .cors = 1},
+        {.name = "sleep", .signature = FF_SIGNATURE_HTTP, .http = sleep_fn, .max_concurrency = 64},
+        {.name = "slow", .signature = FF_SIGNATURE_HTTP, .http = sleep_fn, .timeout_s = 1},
+        {.name = "limited",
+         .signature = FF_SIGNATURE_HTTP,
+         .http = sleep_fn,
+         .max_concurrency = 1,
+         .max_queue = 1},
+        {.name = "hello", .signature = FF_SIGNATURE_HTTP, .http = hello},
+        {.name = "fail", .signature = FF_SIGNATURE_HTTP, .http = fail_fn},
+        {.name = "event", .signature = FF_SIGNATURE_CLOUDEVENT, .cloudevent = event_fn},
+    };
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        if (ff_register(app, &defs[i], err) != 0)
+            return -1;
+    return 0;
+}
