@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 fs_port=$(free_port)
-pids+=("$(start_firestore "$fs_port" "$logdir/firestore.log")")
+pids+=("$(start_firestore "$fs_port" "$logdir/firestore.log" "$PWD/firestore.rules")")
 export FIRESTORE_EMULATOR_HOST=127.0.0.1:$fs_port
 export GOOGLE_CLOUD_PROJECT=demo-test
 

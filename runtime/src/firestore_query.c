@@ -87,7 +87,8 @@ static json_t *order_json(const fs_query_def *q, ff_error *err)
 
 static json_t *structured_query(const fs_db *db, const fs_query_def *q, ff_error *err)
 {
-    json_t *sq = json_pack("{s[{ss}]}", "from", "collectionId", q->collection);
+    json_t *sq = json_pack("{s[{ss,sb}]}", "from", "collectionId", q->collection, "allDescendants",
+                           q->all_descendants != 0);
     if (q->n_filters > 0) {
         json_t *where = where_json(db, q, err);
         if (where == NULL) {

@@ -147,10 +147,30 @@ static void keep_header(char **slot, char *value)
     *slot = value;
 }
 
+/* Keeps the raw header lines of the last response (a new status line starts over). */
+static void keep_line(gcp_http_response *res, const char *line, size_t len)
+{
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        free(res->headers);
+        res->headers = NULL;
+        return;
+    }
+    if (len <= 2)
+        return;
+    size_t old = res->headers ? strlen(res->headers) : 0;
+    char *grown = realloc(res->headers, old + len + 1);
+    if (grown == NULL)
+        return;
+    memcpy(grown + old, line, len);
+    grown[old + len] = '\0';
+    res->headers = grown;
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
     attempt *a = arg;
     size_t len = size * n;
+    keep_line(a->res, line, len);
     keep_header(&a->res->content_type, header_value(line, len, "Content-Type"));
     keep_header(&a->res->cache_control, header_value(line, len, "Cache-Control"));
     char *ra = header_value(line, len, "Retry-After");
@@ -386,6 +406,7 @@ void gcp_http_response_free(gcp_http_response *res)
     free(res->body);
     free(res->cache_control);
     free(res->content_type);
+    free(res->headers);
     memset(res, 0, sizeof(*res));
 }
 

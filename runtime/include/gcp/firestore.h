@@ -294,6 +294,7 @@ typedef struct fs_order {
 typedef struct fs_query_def {
     const char *parent;       /* document path holding the collection; NULL or "" = root */
     const char *collection;   /* collection ID (one segment) */
+    int all_descendants;      /* nonzero: every collection with this ID below parent (a collection group) */
     const fs_filter *filters; /* ANDed together */
     size_t n_filters;
     const fs_order *order;

@@ -68,6 +68,7 @@ typedef struct gcp_http_response {
     size_t body_len;
     char *cache_control; /* Cache-Control header value or NULL; owned */
     char *content_type;  /* owned or NULL */
+    char *headers;       /* the final response's header lines, "Name: value\r\n" each; owned or NULL */
     int attempts;        /* how many attempts were made */
 } gcp_http_response;
 

@@ -1,0 +1,220 @@
+/*
+ * startTransformPipeline.c - POST ?projectId=P {"sessionId", "stepId"} -> a new job.
+ *
+ * validate -> authenticate -> fetch session (404) -> authorize (403) -> active job? (409)
+ * -> fetch experience, pick config (404 without transform) -> one atomic commit: create
+ * the job and set the session's {jobId, jobStatus: pending}, guarded by the session's
+ * updateTime as read, so of concurrent requests exactly one wins (the others re-read
+ * and get 409) -> enqueue the task named after the job -> 200.
+ * If the enqueue fails the job and session are marked failed, so the guest can retry.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gcp/tasks.h"
+#include "http/startTransformPipeline.h"
+#include "lib/caller.h"
+#include "lib/config.h"
+#include "lib/experience.h"
+#include "lib/job.h"
+#include "lib/respond.h"
+#include "lib/schemas/transform_pipeline.h"
+#include "lib/session.h"
+
+enum { MAX_COMMIT_ATTEMPTS = 5 };
+
+/* One request's state while it is being handled. */
+typedef struct start_ctx {
+    ff_request *req;
+    ff_response *res;
+    fs_db *db;
+    const char *project_id;
+    tp_start_request body;
+    caller who;
+    char job_id[FS_ID_SIZE];
+    char job_update_time[FS_TIME_SIZE]; /* of the created job: guards a later failure write */
+} start_ctx;
+
+static int validate(start_ctx *c)
+{
+    ff_error err = {0};
+    if (strcmp(ff_req_method(c->req), "POST") != 0) {
+        respond_error(c->res, 405, "INVALID_REQUEST", "Method not allowed: use POST");
+        return -1;
+    }
+    c->project_id = ff_req_query(c->req, "projectId");
+    if (c->project_id == NULL || *c->project_id == '\0' || ff_req_query_count(c->req, "projectId") != 1) {
+        respond_error(c->res, 400, "INVALID_REQUEST",
+                      "Invalid request: projectId query parameter is required once");
+        return -1;
+    }
+    json_t *body = ff_req_json(c->req, &err);
+    if (body == NULL) {
+        respond_error(c->res, 400, "INVALID_REQUEST", "Invalid request: body must be JSON");
+        return -1;
+    }
+    if (tp_check_id("projectId", c->project_id, &err) != 0 ||
+        tp_start_request_parse(body, &c->body, &err) != 0) {
+        char msg[320];
+        snprintf(msg, sizeof(msg), "Invalid request: %s", err.message);
+        respond_error(c->res, 400, "INVALID_REQUEST", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void log_event(start_ctx *c, const char *message)
+{
+    ff_log(c->req, FF_INFO,
+           json_pack("{s:s, s:s, s:s}", "jobId", c->job_id, "sessionId", c->body.session_id, "projectId",
+                     c->project_id),
+           "%s", message);
+}
+
+/* Reads the session and answers 404/403/409 when it cannot take a job. 0 = go on. */
+static int load_session(start_ctx *c, fs_doc **session)
+{
+    ff_error err = {0};
+    int rc = session_fetch(c->db, c->project_id, c->body.session_id, session, &err);
+    if (rc == FS_NOT_FOUND) {
+        respond_error(c->res, 404, "SESSION_NOT_FOUND", "Session not found");
+        return -1;
+    }
+    if (rc != 0) {
+        respond_internal(c->req, c->res, err.message);
+        return -1;
+    }
+    const char *created_by = json_string_value(json_object_get((*session)->fields, "createdBy"));
+    if (!caller_may_use_session(&c->who, created_by)) {
+        respond_error(c->res, 403, "PERMISSION_DENIED", "You may not start a job for this session");
+        return -1;
+    }
+    if (session_has_active_job((*session)->fields)) {
+        respond_error(c->res, 409, "JOB_IN_PROGRESS", "A job is already in progress for this session");
+        return -1;
+    }
+    return 0;
+}
+
+/* The job and the session update in one commit guarded by the session as read. */
+static int commit_job(start_ctx *c, const fs_doc *session, const json_t *job, ff_error *err)
+{
+    char path[1024];
+    job_path(path, sizeof(path), c->project_id, c->job_id);
+    const fs_precondition as_read = {FS_PRE_UPDATE_TIME, session->update_time};
+    fs_batch *b = fs_batch_new(c->db);
+    int64_t now = json_integer_value(json_object_get(job, "createdAt"));
+    int rc = fs_batch_create(b, path, job, err);
+    if (rc == 0)
+        rc = session_batch_set_job(b, c->project_id, c->body.session_id, c->job_id, "pending", now, &as_read,
+                                   err);
+    if (rc == 0)
+        rc = fs_commit(c->db, b, c->job_update_time, err);
+    fs_batch_free(b);
+    return rc;
+}
+
+/* Builds and commits the job. 0 = created; otherwise the response is written. */
+static int create_job(start_ctx *c)
+{
+    ff_error err = {0};
+    for (int attempt = 1;; attempt++) {
+        fs_doc *session = NULL, *experience = NULL;
+        if (load_session(c, &session) != 0)
+            return -1;
+        const json_t *s = session->fields;
+        int rc = experience_fetch(c->db, json_string_value(json_object_get(s, "workspaceId")),
+                                  json_string_value(json_object_get(s, "experienceId")), &experience, &err);
+        int64_t version = 1;
+        const json_t *transform = NULL;
+        if (rc == 0)
+            transform = experience_pick_transform(
+                experience->fields, json_string_value(json_object_get(s, "configSource")), &version);
+        if (rc == FS_NOT_FOUND || (rc == 0 && transform == NULL)) {
+            respond_error(c->res, 404, "TRANSFORM_NOT_FOUND",
+                          "No transform configuration found for this experience");
+            rc = -2;
+        } else if (rc == 0 && (rc = fs_new_id(c->job_id, &err)) == 0) {
+            json_t *job = job_new_document(c->job_id, c->project_id, s, c->body.step_id, transform, version,
+                                           ff_now_ms());
+            rc = commit_job(c, session, job, &err);
+            json_decref(job);
+        }
+        fs_doc_free(session);
+        fs_doc_free(experience);
+        if (rc == 0 || rc == -2)
+            return rc;
+        /* Another request changed the session since we read it: look again. */
+        if (rc == FS_FAILED_PRECONDITION && attempt < MAX_COMMIT_ATTEMPTS)
+            continue;
+        respond_internal(c->req, c->res, err.message);
+        return -1;
+    }
+}
+
+static int enqueue(start_ctx *c, ff_error *err)
+{
+    const pipeline_config *cfg = pipeline_config_get();
+    char url[512];
+    if (pipeline_config_task_url(url, sizeof(url), err) != 0)
+        return -1;
+    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "data", "jobId", c->job_id, "sessionId",
+                             c->body.session_id, "projectId", c->project_id);
+    gcp_tasks_task task = {
+        .location = cfg->location,
+        .queue = cfg->queue,
+        .task_id = c->job_id, /* a repeated enqueue cannot run the job twice */
+        .url = url,
+        .body = body,
+        .oidc_service_account_email = cfg->service_account[0] ? cfg->service_account : NULL,
+        .dispatch_deadline_s = 600,
+    };
+    int rc = gcp_tasks_create(&task, NULL, err);
+    json_decref(body);
+    return rc == GCP_TASKS_OK || rc == GCP_TASKS_ALREADY_EXISTS ? 0 : -1;
+}
+
+/* The task could not be enqueued: fail the job so the session is free again. */
+static void fail_unqueued(start_ctx *c, const ff_error *cause)
+{
+    ff_log(c->req, FF_ERROR,
+           json_pack("{s:s, s:s, s:s}", "jobId", c->job_id, "sessionId", c->body.session_id, "projectId",
+                     c->project_id),
+           "enqueue failed: %s", cause->message);
+    ff_error err = {0};
+    job_ref ref = {
+        .db = c->db, .project_id = c->project_id, .job_id = c->job_id, .session_id = c->body.session_id};
+    snprintf(ref.update_time, sizeof(ref.update_time), "%s", c->job_update_time);
+    int rc = job_fail(&ref, "UNKNOWN", "enqueue", ff_now_ms(), &err);
+    if (rc != 0)
+        ff_log(c->req, FF_ERROR, json_pack("{s:s}", "jobId", c->job_id),
+               "could not mark the unqueued job failed: %s (the sweeper will)", err.message);
+    else
+        log_event(c, "job failed: task could not be enqueued");
+}
+
+void start_transform_pipeline(ff_request *req, ff_response *res)
+{
+    fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
+    start_ctx c = {.req = req, .res = res};
+    ff_error err = {0};
+    if (validate(&c) != 0)
+        return;
+    if (caller_identify(req, &c.who) != 0) {
+        respond_error(res, 401, "UNAUTHENTICATED", "A valid Firebase ID token is required");
+        return;
+    }
+    if ((c.db = fs_db_default(&err)) == NULL) {
+        respond_internal(req, res, err.message);
+        return;
+    }
+    if (create_job(&c) != 0)
+        return;
+    log_event(&c, "job created");
+    if (enqueue(&c, &err) != 0) {
+        fail_unqueued(&c, &err);
+        respond_internal(req, res, "task enqueue failed");
+        return;
+    }
+    respond_ok(res, json_pack("{s:s, s:s}", "jobId", c.job_id, "message", "Transform pipeline job created"));
+}

@@ -1,0 +1,113 @@
+/*
+ * config.c - reads the pipeline's configuration from the environment (see config.h).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gcp/auth.h"
+#include "gcp/tasks.h"
+#include "lib/config.h"
+
+static pipeline_config g_cfg;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void copy_env(char *dst, size_t len, const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    snprintf(dst, len, "%s", v && *v ? v : dflt);
+}
+
+static int64_t env_ms(const char *name, int64_t dflt)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return dflt;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return (*end == '\0' && n >= 0) ? (int64_t)n : dflt;
+}
+
+static void load(void)
+{
+    pipeline_config *c = &g_cfg;
+    memset(c, 0, sizeof(*c));
+    copy_env(c->task_url, sizeof(c->task_url), "TRANSFORM_JOB_URL", "");
+    copy_env(c->queue, sizeof(c->queue), "TRANSFORM_QUEUE", "transformPipelineJob");
+    copy_env(c->location, sizeof(c->location), "TRANSFORM_QUEUE_LOCATION", "europe-west1");
+    copy_env(c->service_account, sizeof(c->service_account), "TASKS_SERVICE_ACCOUNT", "");
+    c->stub_duration_ms = env_ms("TRANSFORM_STUB_DURATION_MS", 2000);
+    c->job_timeout_ms = env_ms("TRANSFORM_JOB_TIMEOUT_MS", 585000);
+    c->stale_margin_ms = env_ms("STALE_JOB_MARGIN_MS", 60000);
+    const char *fs = getenv("FIRESTORE_EMULATOR_HOST");
+    c->emulated = fs != NULL && *fs != '\0';
+    const char *auth = getenv("AUTH_REQUIRED");
+    c->auth_required = auth && *auth ? strcmp(auth, "0") != 0 && strcmp(auth, "false") != 0 : !c->emulated;
+}
+
+const pipeline_config *pipeline_config_get(void)
+{
+    pthread_once(&g_once, load);
+    return &g_cfg;
+}
+
+void pipeline_config_reload(void)
+{
+    pthread_once(&g_once, load);
+    load();
+}
+
+int pipeline_config_task_url(char *out, size_t len, ff_error *err)
+{
+    const pipeline_config *c = pipeline_config_get();
+    if (c->task_url[0] != '\0') {
+        snprintf(out, len, "%s", c->task_url);
+        return 0;
+    }
+    if (!c->emulated || !ff_all_functions_mode())
+        return ff_error_set(err, -1, "TRANSFORM_JOB_URL is not set (the URL of transformPipelineJob)");
+    const char *project = gcp_project_id(err);
+    if (project == NULL)
+        return -1;
+    snprintf(out, len, "http://127.0.0.1:%d/%s/%s/transformPipelineJob", ff_listen_port(), project,
+             c->location);
+    return 0;
+}
+
+/*
+ * Against the Cloud Tasks emulator, creates the queue with the production settings, as
+ * the Firebase emulator does for task-queue functions when it loads them. (In production
+ * scripts/deploy owns the queue.) Only at start-up: the emulator drops a queue's pending
+ * tasks when it is created again.
+ */
+static int ensure_emulated_queue(const char *url, ff_error *err)
+{
+    const char *host = getenv("CLOUD_TASKS_EMULATOR_HOST");
+    if (host == NULL || *host == '\0')
+        return 0;
+    const pipeline_config *c = pipeline_config_get();
+    const gcp_tasks_queue q = {.location = c->location,
+                               .queue = c->queue,
+                               .max_attempts = 1,
+                               .max_concurrent_dispatches = 10,
+                               .dispatch_deadline_s = 600,
+                               .default_url = url};
+    return gcp_tasks_queue_ensure(&q, err) == GCP_TASKS_OK ? 0 : -1;
+}
+
+int pipeline_config_check_start(void *userdata, ff_error *err)
+{
+    (void)userdata;
+    char url[512];
+    if (pipeline_config_task_url(url, sizeof(url), err) != 0)
+        return -1;
+    const pipeline_config *c = pipeline_config_get();
+    if (!c->emulated && c->service_account[0] == '\0')
+        return ff_error_set(err, -1,
+                            "TASKS_SERVICE_ACCOUNT is not set (the identity Cloud Tasks uses to call "
+                            "transformPipelineJob)");
+    if (gcp_project_id(err) == NULL)
+        return -1;
+    return ensure_emulated_queue(url, err);
+}

@@ -1,0 +1,48 @@
+/*
+ * config.h - the pipeline's configuration, read once from the environment.
+ *
+ *   TRANSFORM_JOB_URL            target URL of transformPipelineJob for the task; in emulator mode
+ *                                derived from the local all-functions server when unset
+ *   TRANSFORM_QUEUE              queue name (transformPipelineJob)
+ *   TRANSFORM_QUEUE_LOCATION     queue region (europe-west1)
+ *   TASKS_SERVICE_ACCOUNT        e-mail of the service account in the task's OIDC token
+ *   TRANSFORM_STUB_DURATION_MS   how long the stub processing takes (2000)
+ *   TRANSFORM_JOB_TIMEOUT_MS     a job running longer fails with TIMEOUT (585000: the
+ *                                600 s dispatch deadline less time to record the failure)
+ *   STALE_JOB_MARGIN_MS          the sweeper fails jobs older than timeout + margin (60000)
+ *   AUTH_REQUIRED                1/0: callers of startTransformPipeline need a Firebase ID
+ *                                token (default 1, or 0 when FIRESTORE_EMULATOR_HOST is set)
+ */
+#ifndef PIPELINE_CONFIG_H
+#define PIPELINE_CONFIG_H
+
+#include <stdint.h>
+
+#include "ff.h"
+
+typedef struct pipeline_config {
+    char task_url[512]; /* "" when unset (resolved by pipeline_config_task_url) */
+    char queue[128];
+    char location[64];
+    char service_account[256]; /* "" = no OIDC token */
+    int64_t stub_duration_ms;
+    int64_t job_timeout_ms;
+    int64_t stale_margin_ms;
+    int auth_required;
+    int emulated; /* FIRESTORE_EMULATOR_HOST is set */
+} pipeline_config;
+
+/* The process-wide configuration, loaded on first use. Never NULL; owned by the module. */
+const pipeline_config *pipeline_config_get(void);
+/* Reloads from the environment (tests). Not thread-safe against concurrent readers. */
+void pipeline_config_reload(void);
+/*
+ * Writes the URL the task must POST to into out: TRANSFORM_JOB_URL, or in emulator mode
+ * the local server's /{project}/{location}/transformPipelineJob. Returns 0, or -1 with
+ * err set when production configuration is missing.
+ */
+int pipeline_config_task_url(char *out, size_t len, ff_error *err);
+/* Start-up check of startTransformPipeline (an ff_function_def init hook). */
+int pipeline_config_check_start(void *userdata, ff_error *err);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * experience.c - experience reads and config selection (see experience.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "experience_schema.h"
+#include "lib/experience.h"
+
+int experience_fetch(fs_db *db, const char *workspace_id, const char *experience_id, fs_doc **out,
+                     ff_error *err)
+{
+    char path[1024];
+    *out = NULL;
+    int n = snprintf(path, sizeof(path), "workspaces/%s/experiences/%s", workspace_id, experience_id);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path too long");
+    fs_doc *doc = NULL;
+    int rc = fs_doc_get(db, path, NULL, &doc, err);
+    if (rc != 0)
+        return rc;
+    schema_error serr;
+    json_t *normalized = NULL;
+    if (experience_validate(doc->fields, &normalized, &serr) != 0) {
+        fs_doc_free(doc);
+        return ff_error_set(err, -1, "experience %s does not match the schema: %s: %s", path, serr.path,
+                            serr.message);
+    }
+    json_decref(doc->fields);
+    doc->fields = normalized;
+    *out = doc;
+    return 0;
+}
+
+static int64_t int_or(const json_t *v, int64_t dflt)
+{
+    if (json_is_integer(v) && json_integer_value(v) > 0)
+        return json_integer_value(v);
+    if (json_is_real(v) && json_real_value(v) >= 1)
+        return (int64_t)json_real_value(v);
+    return dflt;
+}
+
+const json_t *experience_pick_transform(const json_t *experience, const char *config_source, int64_t *version)
+{
+    int draft = config_source != NULL && strcmp(config_source, "draft") == 0;
+    const json_t *config = json_object_get(experience, draft ? "draft" : "published");
+    *version = int_or(json_object_get(experience, draft ? "draftVersion" : "publishedVersion"), 1);
+    const json_t *transform = json_is_object(config) ? json_object_get(config, "transform") : NULL;
+    return json_is_object(transform) ? transform : NULL;
+}

@@ -1,0 +1,144 @@
+/*
+ * job.c - job documents and their lifecycle writes (see job.h).
+ *
+ * Every lifecycle write is one commit: the job update guarded by the updateTime of our
+ * previous write (so a job someone else moved on is never overwritten), plus the
+ * session's jobStatus. A session that no longer exists does not stop the job's own
+ * transition: the commit is retried without it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/job.h"
+#include "lib/session.h"
+
+int job_path(char *out, size_t len, const char *project_id, const char *job_id)
+{
+    int n = snprintf(out, len, "projects/%s/jobs/%s", project_id, job_id);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+static json_t *array_or_empty(const json_t *v)
+{
+    return json_is_array(v) ? json_deep_copy(v) : json_array();
+}
+
+json_t *job_new_document(const char *job_id, const char *project_id, const json_t *session,
+                         const char *step_id, const json_t *transform, int64_t experience_version,
+                         int64_t now)
+{
+    json_t *snapshot =
+        json_pack("{s:{s:o, s:o}, s:o, s:{s:n, s:b, s:n}, s:{s:I, s:n}}", "sessionInputs", "answers",
+                  array_or_empty(json_object_get(session, "answers")), "capturedMedia",
+                  array_or_empty(json_object_get(session, "capturedMedia")), "transformConfig",
+                  json_deep_copy(transform), "eventContext", "overlay", "applyOverlay", 0, "experienceRef",
+                  "versions", "experienceVersion", (json_int_t)experience_version, "eventVersion");
+    return json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:n, s:n, s:n, s:o, s:I, s:I, s:n, s:n}", "id", job_id,
+                     "projectId", project_id, "sessionId", json_object_get(session, "id"), "experienceId",
+                     json_object_get(session, "experienceId"), "stepId", step_id, "status", "pending",
+                     "progress", "output", "error", "snapshot", snapshot, "createdAt", (json_int_t)now,
+                     "updatedAt", (json_int_t)now, "startedAt", "completedAt");
+}
+
+static const struct {
+    const char *code, *message;
+} error_messages[] = {
+    {"INVALID_INPUT", "The job's input is invalid."},
+    {"PROCESSING_FAILED", "An error occurred while processing your request."},
+    {"AI_MODEL_ERROR", "The AI model could not process your request."},
+    {"STORAGE_ERROR", "The result could not be stored."},
+    {"TIMEOUT", "The job took too long and was stopped."},
+    {"CANCELLED", "The job was cancelled."},
+    {"UNKNOWN", "An unexpected error occurred."},
+};
+
+const char *job_error_message(const char *code)
+{
+    for (size_t i = 0; i < sizeof(error_messages) / sizeof(error_messages[0]); i++)
+        if (strcmp(error_messages[i].code, code) == 0)
+            return error_messages[i].message;
+    return job_error_message("UNKNOWN");
+}
+
+json_t *job_error_object(const char *code, const char *step, int64_t now)
+{
+    const char *known = strcmp(job_error_message(code), job_error_message("UNKNOWN")) == 0 ? "UNKNOWN" : code;
+    return json_pack("{s:s, s:s, s:s?, s:b, s:I}", "code", known, "message", job_error_message(code), "step",
+                     step, "isRetryable", 0, "timestamp", (json_int_t)now);
+}
+
+int job_fetch(fs_db *db, const char *project_id, const char *job_id, fs_doc **out, ff_error *err)
+{
+    char path[1024];
+    *out = NULL;
+    if (job_path(path, sizeof(path), project_id, job_id) != 0)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
+    return fs_doc_get(db, path, NULL, out, err);
+}
+
+/*
+ * Commits `fields` (only the keys present) onto the job, guarded by job->update_time,
+ * with the session's jobStatus set to session_status (NULL: leave the session alone).
+ */
+static int commit_job(job_ref *job, json_t *fields, const char *session_status, int64_t now, ff_error *err)
+{
+    char path[1024];
+    if (job_path(path, sizeof(path), job->project_id, job->job_id) != 0) {
+        json_decref(fields);
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
+    }
+    json_object_set_new(fields, "updatedAt", json_integer(now));
+    const fs_precondition pre = {FS_PRE_UPDATE_TIME, job->update_time};
+    int rc;
+    for (int with_session = session_status != NULL && job->session_id != NULL;; with_session = 0) {
+        fs_batch *b = fs_batch_new(job->db);
+        rc = fs_batch_update(b, path, fields, NULL, &pre, err);
+        if (rc == 0 && with_session)
+            rc = session_batch_set_job(b, job->project_id, job->session_id, NULL, session_status, now, NULL,
+                                       err);
+        char commit_time[FS_TIME_SIZE] = "";
+        if (rc == 0)
+            rc = fs_commit(job->db, b, commit_time, err);
+        fs_batch_free(b);
+        if (rc == 0)
+            snprintf(job->update_time, sizeof(job->update_time), "%s", commit_time);
+        /* NOT_FOUND here means the session is gone (the job itself existed at our last write). */
+        if (!(rc == FS_NOT_FOUND && with_session))
+            break;
+        ff_log(NULL, FF_WARNING, json_pack("{s:s, s:s}", "jobId", job->job_id, "sessionId", job->session_id),
+               "session no longer exists; updating the job alone");
+    }
+    json_decref(fields);
+    if (rc == FS_FAILED_PRECONDITION)
+        return ff_error_set(err, JOB_CONFLICT, "job %s changed since our last write", job->job_id);
+    return rc;
+}
+
+int job_mark_started(job_ref *job, int64_t now, ff_error *err)
+{
+    return commit_job(job, json_pack("{s:s, s:I}", "status", "running", "startedAt", (json_int_t)now),
+                      "running", now, err);
+}
+
+int job_set_progress(job_ref *job, const char *step, int percentage, const char *message, int64_t now,
+                     ff_error *err)
+{
+    json_t *progress =
+        json_pack("{s:s, s:i, s:s?}", "currentStep", step, "percentage", percentage, "message", message);
+    return commit_job(job, json_pack("{s:o}", "progress", progress), NULL, now, err);
+}
+
+int job_complete(job_ref *job, const json_t *output, int64_t now, ff_error *err)
+{
+    json_t *fields = json_pack("{s:s, s:O, s:{s:s, s:i, s:s}, s:I}", "status", "completed", "output", output,
+                               "progress", "currentStep", "completed", "percentage", 100, "message",
+                               "Transform complete", "completedAt", (json_int_t)now);
+    return commit_job(job, fields, "completed", now, err);
+}
+
+int job_fail(job_ref *job, const char *code, const char *step, int64_t now, ff_error *err)
+{
+    json_t *fields = json_pack("{s:s, s:o, s:I}", "status", "failed", "error",
+                               job_error_object(code, step, now), "completedAt", (json_int_t)now);
+    return commit_job(job, fields, "failed", now, err);
+}

@@ -1,0 +1,85 @@
+/*
+ * transform_pipeline.c - request and task-payload validation (see transform_pipeline.h).
+ */
+#include <string.h>
+
+#include "gcp/firestore.h"
+#include "lib/schemas/transform_pipeline.h"
+
+static const char *json_type_name(const json_t *v)
+{
+    if (v == NULL)
+        return "undefined";
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
+    }
+}
+
+int tp_check_id(const char *field, const char *value, ff_error *err)
+{
+    ff_error fs_err;
+    /* One segment: a '/' would silently address another document. */
+    if (strchr(value, '/') != NULL || fs_check_collection_path(value, &fs_err) != 0)
+        return ff_error_set(err, -1, "%s: not a valid ID", field);
+    return 0;
+}
+
+/* Reads obj[field] as a non-empty string that is a valid ID. */
+static int id_field(const json_t *obj, const char *prefix, const char *field, const char **out, ff_error *err)
+{
+    const json_t *v = json_object_get(obj, field);
+    if (!json_is_string(v))
+        return ff_error_set(err, -1, "%s%s: expected string, received %s", prefix, field, json_type_name(v));
+    if (json_string_length(v) == 0)
+        return ff_error_set(err, -1, "%s%s: must not be empty", prefix, field);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return ff_error_set(err, -1, "%s%s: must not contain NUL", prefix, field);
+    char name[64];
+    snprintf(name, sizeof(name), "%s%s", prefix, field);
+    if (tp_check_id(name, json_string_value(v), err) != 0)
+        return -1;
+    *out = json_string_value(v);
+    return 0;
+}
+
+int tp_start_request_parse(const json_t *body, tp_start_request *out, ff_error *err)
+{
+    if (!json_is_object(body))
+        return ff_error_set(err, -1, "body: expected object, received %s", json_type_name(body));
+    if (id_field(body, "", "sessionId", &out->session_id, err) != 0)
+        return -1;
+    const json_t *step = json_object_get(body, "stepId");
+    if (!json_is_string(step))
+        return ff_error_set(err, -1, "stepId: expected string, received %s", json_type_name(step));
+    if (json_string_length(step) == 0)
+        return ff_error_set(err, -1, "stepId: must not be empty");
+    out->step_id = json_string_value(step);
+    return 0;
+}
+
+int tp_job_payload_parse(const json_t *body, tp_job_payload *out, ff_error *err)
+{
+    if (!json_is_object(body))
+        return ff_error_set(err, -1, "body: expected object, received %s", json_type_name(body));
+    const json_t *data = json_object_get(body, "data");
+    if (!json_is_object(data))
+        return ff_error_set(err, -1, "data: expected object, received %s", json_type_name(data));
+    if (id_field(data, "data.", "jobId", &out->job_id, err) != 0 ||
+        id_field(data, "data.", "sessionId", &out->session_id, err) != 0 ||
+        id_field(data, "data.", "projectId", &out->project_id, err) != 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * session.c - session reads and job-status mirroring (see session.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/session.h"
+#include "session_schema.h"
+
+int session_path(char *out, size_t len, const char *project_id, const char *session_id)
+{
+    int n = snprintf(out, len, "projects/%s/sessions/%s", project_id, session_id);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_doc **out, ff_error *err)
+{
+    char path[1024];
+    *out = NULL;
+    if (session_path(path, sizeof(path), project_id, session_id) != 0)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
+    fs_doc *doc = NULL;
+    int rc = fs_doc_get(db, path, NULL, &doc, err);
+    if (rc != 0)
+        return rc;
+    schema_error serr;
+    json_t *normalized = NULL;
+    if (session_validate(doc->fields, &normalized, &serr) != 0) {
+        fs_doc_free(doc);
+        return ff_error_set(err, -1, "session %s does not match the schema: %s: %s", path, serr.path,
+                            serr.message);
+    }
+    json_decref(doc->fields);
+    doc->fields = normalized;
+    *out = doc;
+    return 0;
+}
+
+int session_has_active_job(const json_t *session)
+{
+    const char *s = json_string_value(json_object_get(session, "jobStatus"));
+    return s != NULL && (strcmp(s, "pending") == 0 || strcmp(s, "running") == 0);
+}
+
+int session_batch_set_job(fs_batch *b, const char *project_id, const char *session_id, const char *job_id,
+                          const char *job_status, int64_t now, const fs_precondition *pre, ff_error *err)
+{
+    char path[1024];
+    if (session_path(path, sizeof(path), project_id, session_id) != 0)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
+    json_t *fields = json_pack("{s:s, s:I}", "jobStatus", job_status, "updatedAt", (json_int_t)now);
+    const char *with_job[] = {"jobId", "jobStatus", "updatedAt", NULL};
+    const char *status_only[] = {"jobStatus", "updatedAt", NULL};
+    if (job_id != NULL)
+        json_object_set_new(fields, "jobId", json_string(job_id));
+    const fs_precondition exists = {FS_PRE_EXISTS, NULL};
+    int rc = fs_batch_update(b, path, fields, job_id ? with_job : status_only, pre ? pre : &exists, err);
+    json_decref(fields);
+    return rc;
+}
