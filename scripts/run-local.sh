@@ -15,7 +15,7 @@ export FF_RUN_DIR=${FF_RUN_DIR:-.run}
 mkdir -p "$FF_RUN_DIR"
 FUNCTIONS_PORT=${FUNCTIONS_PORT:-$(node -e "console.log(require('./firebase.json').emulators.functions.port)")}
 PROJECT=demo-project
-BIN=build/bin/functions
+BIN=${FF_BIN:-build/bin/functions}
 functions_pid=""
 
 cleanup() {
