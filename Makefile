@@ -31,7 +31,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
 
-.PHONY: all deps test test-asan test-build run bench fuzz format clean
+.PHONY: all deps test test-asan test-build run bench load fuzz format clean
 all: $(BUILD)/bin/functions
 
 deps:
@@ -47,6 +47,11 @@ $(BUILD)/bin/functions: $(call obj,functions/src/main.c) $(LIB_OBJ)
 
 # The same binary plus test-only functions (echo, sleep, fail, ...) for the contract suite.
 $(BUILD)/bin/functions-test: $(call obj,tests/support/functions_test_main.c $(SUPPORT_SRC)) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Benchmark programs: bench/<name>.c linked with the runtime.
+$(BUILD)/bench/%: $(call obj,bench/%.c) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -73,8 +78,14 @@ test-asan: deps
 run: deps all
 	@scripts/run-local.sh
 
-bench: deps all $(BUILD)/bin/functions-test
+bench: deps all $(BUILD)/bin/functions-test $(BUILD)/bench/pipeline_bench $(BUILD)/bench/firestore_bench
 	@BUILD=$(BUILD) bench/run.sh
+	@BUILD=$(BUILD) bench/firestore.sh
+	@BUILD=$(BUILD) bench/pipeline.sh
+
+# The load test: 200 connections for 60 s on fresh sessions, then every job verified.
+load: deps all $(BUILD)/bench/pipeline_bench
+	@BUILD=$(BUILD) bench/load.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -40,8 +40,8 @@ static int free_port(void)
 static int try_get(int port, const char *path)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int ok = 0;
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
         char req[512], buf[64] = {0};

@@ -1,0 +1,385 @@
+/*
+ * pipeline_bench.c - startTransformPipeline and job lifecycle figures against the
+ * emulators, each beside a baseline measured in the same run.
+ *
+ *   pipeline_bench latency    URL N         sequential start latency p50/p99 vs the raw
+ *                                           Firestore + Cloud Tasks calls it makes
+ *   pipeline_bench throughput URL C SECONDS requests/s at C clients vs raw calls at C
+ *   pipeline_bench lifecycle  URL N STUB_MS start -> completed, minus the stub time
+ *   pipeline_bench load       URL C SECONDS the load test: C connections on fresh
+ *                                           sessions, then verifies every job and session
+ * URL is the functions server (all-functions mode). Figures are printed, never asserted.
+ * Environment: FIRESTORE_EMULATOR_HOST, CLOUD_TASKS_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gcp/firestore.h"
+#include "gcp/http.h"
+#include "gcp/tasks.h"
+
+#define PROJECT "bench-project"
+
+static fs_db *db;
+static const char *base_url;
+static char prefix[64];
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t pct(int64_t *v, int n, int p)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp64);
+    return n ? v[(n - 1) * p / 100] : 0;
+}
+
+static void die(const char *what, const ff_error *err)
+{
+    fprintf(stderr, "pipeline_bench: %s: %s\n", what, err ? err->message : "");
+    exit(1);
+}
+
+/* ---- seeding --------------------------------------------------------------------------- */
+
+static json_t *session_doc(const char *id)
+{
+    int64_t now = ff_now_ms();
+    return json_pack(
+        "{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:[], s:[], s:n, s:n, s:n, s:n, s:I, s:I, s:n}", "id", id,
+        "projectId", PROJECT, "workspaceId", "bench-ws", "eventId", "experienceId", "bench-exp", "mode",
+        "guest", "configSource", "published", "status", "active", "answers", "capturedMedia", "resultMedia",
+        "jobId", "jobStatus", "createdBy", "createdAt", (json_int_t)now, "updatedAt", (json_int_t)now,
+        "completedAt");
+}
+
+static void session_id(char *out, size_t len, int i)
+{
+    snprintf(out, len, "%s-%d", prefix, i);
+}
+
+/* Writes the experience and n sessions (500 writes per commit). */
+static void seed(int n)
+{
+    ff_error err = {0};
+    json_t *exp = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:{s:[], s:{s:[]}}, s:{s:[], s:{s:[]}}, s:i, s:i}", "id", "bench-exp",
+        "name", "Bench", "status", "active", "profile", "freeform", "createdAt", (json_int_t)ff_now_ms(),
+        "updatedAt", (json_int_t)ff_now_ms(), "draft", "steps", "transform", "nodes", "published", "steps",
+        "transform", "nodes", "draftVersion", 1, "publishedVersion", 1);
+    if (fs_doc_set(db, "workspaces/bench-ws/experiences/bench-exp", exp, NULL, NULL, &err) != 0)
+        die("seed experience", &err);
+    json_decref(exp);
+    for (int start = 0; start < n; start += 500) {
+        fs_batch *b = fs_batch_new(db);
+        for (int i = start; i < n && i < start + 500; i++) {
+            char id[96], path[160];
+            session_id(id, sizeof(id), i);
+            snprintf(path, sizeof(path), "projects/%s/sessions/%s", PROJECT, id);
+            json_t *s = session_doc(id);
+            fs_batch_set(b, path, s, NULL, &err);
+            json_decref(s);
+        }
+        if (fs_commit(db, b, NULL, &err) != 0)
+            die("seed sessions", &err);
+        fs_batch_free(b);
+    }
+}
+
+/* ---- the two things measured ----------------------------------------------------------- */
+
+/* POST startTransformPipeline; returns the HTTP status (0 on transport error). */
+static long post_start(const char *session, char *job_out)
+{
+    char url[512], body[256];
+    snprintf(url, sizeof(url), "%s/startTransformPipeline?projectId=%s", base_url, PROJECT);
+    snprintf(body, sizeof(body), "{\"sessionId\":\"%s\",\"stepId\":\"bench\"}", session);
+    const gcp_http_header h = {"Content-Type", "application/json"};
+    gcp_http_request req = {.method = "POST",
+                            .url = url,
+                            .headers = &h,
+                            .n_headers = 1,
+                            .body = body,
+                            .body_len = strlen(body),
+                            .timeout_ms = 60000};
+    gcp_http_response res = {0};
+    ff_error err = {0};
+    long status = gcp_http_do(&req, &res, &err) == GCP_HTTP_OK ? res.status : 0;
+    if (job_out != NULL) {
+        const char *p = res.body ? strstr(res.body, "\"jobId\":\"") : NULL;
+        snprintf(job_out, FS_ID_SIZE, "%.20s", p ? p + 9 : "");
+    }
+    gcp_http_response_free(&res);
+    return status;
+}
+
+/* The same Firestore and Cloud Tasks calls, made directly: the emulators' own cost. */
+static long raw_start(const char *session)
+{
+    char spath[160], jpath[160], job[FS_ID_SIZE];
+    ff_error err = {0};
+    fs_doc *s = NULL, *e = NULL;
+    snprintf(spath, sizeof(spath), "projects/%s/sessions/%s", PROJECT, session);
+    if (fs_doc_get(db, spath, NULL, &s, &err) != 0 ||
+        fs_doc_get(db, "workspaces/bench-ws/experiences/bench-exp", NULL, &e, &err) != 0)
+        return 500;
+    fs_new_id(job, &err);
+    snprintf(jpath, sizeof(jpath), "projects/%s/jobs/%s", PROJECT, job);
+    json_t *jd = json_pack("{s:s, s:s, s:s, s:I}", "id", job, "sessionId", session, "status", "pending",
+                           "createdAt", (json_int_t)ff_now_ms());
+    json_t *sd = json_pack("{s:s, s:s, s:I}", "jobId", job, "jobStatus", "pending", "updatedAt",
+                           (json_int_t)ff_now_ms());
+    const fs_precondition pre = {FS_PRE_UPDATE_TIME, s->update_time};
+    fs_batch *b = fs_batch_new(db);
+    fs_batch_create(b, jpath, jd, &err);
+    fs_batch_update(b, spath, sd, NULL, &pre, &err);
+    int rc = fs_commit(db, b, NULL, &err);
+    fs_batch_free(b);
+    json_decref(jd);
+    json_decref(sd);
+    fs_doc_free(s);
+    fs_doc_free(e);
+    if (rc != 0)
+        return 500;
+    /* A queue of its own, whose tasks go nowhere: only the enqueue call is measured. */
+    json_t *payload = json_pack("{s:{s:s}}", "data", "jobId", job);
+    gcp_tasks_task t = {.location = "europe-west1",
+                        .queue = "bench-raw",
+                        .task_id = job,
+                        .url = "http://127.0.0.1:1/none",
+                        .body = payload};
+    rc = gcp_tasks_create(&t, NULL, &err);
+    json_decref(payload);
+    return rc == GCP_TASKS_OK ? 200 : 500;
+}
+
+/* ---- drivers ------------------------------------------------------------------------------ */
+
+typedef long (*start_fn)(const char *session);
+static long post_start_only(const char *session)
+{
+    return post_start(session, NULL);
+}
+
+static atomic_int next_session, ok_count, conflict_count, error_count, server_error_count;
+static int pool_size;
+static int64_t *latencies; /* per session index, in us; NULL = not recorded */
+static int64_t stop_at;
+static start_fn worker_fn;
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    while (now_us() < stop_at) {
+        int i = atomic_fetch_add(&next_session, 1);
+        if (i >= pool_size)
+            break;
+        char id[96];
+        session_id(id, sizeof(id), i);
+        int64_t t0 = now_us();
+        long st = worker_fn(id);
+        if (latencies != NULL)
+            latencies[i] = now_us() - t0;
+        atomic_fetch_add(st == 200 ? &ok_count : st == 409 ? &conflict_count : &error_count, 1);
+        if (st >= 500 || st == 0)
+            atomic_fetch_add(&server_error_count, 1);
+    }
+    return NULL;
+}
+
+/* Runs fn on fresh sessions from C threads for `seconds`; returns requests/s. */
+static double drive(start_fn fn, int clients, double seconds, int first)
+{
+    pthread_t t[512];
+    atomic_store(&next_session, first);
+    atomic_store(&ok_count, 0);
+    atomic_store(&conflict_count, 0);
+    atomic_store(&error_count, 0);
+    atomic_store(&server_error_count, 0);
+    worker_fn = fn;
+    int64_t t0 = now_us();
+    stop_at = t0 + (int64_t)(seconds * 1e6);
+    for (int i = 0; i < clients; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < clients; i++)
+        pthread_join(t[i], NULL);
+    double elapsed = (double)(now_us() - t0) / 1e6;
+    return (atomic_load(&ok_count) + atomic_load(&conflict_count) + atomic_load(&error_count)) / elapsed;
+}
+
+static void latency(int n)
+{
+    pool_size = 2 * n;
+    seed(pool_size);
+    int64_t *api = calloc((size_t)n, sizeof(int64_t)), *raw = calloc((size_t)n, sizeof(int64_t));
+    for (int i = 0; i < n; i++) {
+        char a[96], b[96];
+        session_id(a, sizeof(a), i);
+        session_id(b, sizeof(b), n + i);
+        int64_t t0 = now_us();
+        if (post_start(a, NULL) != 200)
+            die("startTransformPipeline did not answer 200", NULL);
+        api[i] = now_us() - t0;
+        t0 = now_us();
+        if (raw_start(b) != 200)
+            die("raw calls failed", NULL);
+        raw[i] = now_us() - t0;
+    }
+    int64_t a50 = pct(api, n, 50), a99 = pct(api, n, 99), r50 = pct(raw, n, 50), r99 = pct(raw, n, 99);
+    printf("start latency, %d sequential requests (ms)   p50 %6.2f  p99 %6.2f\n", n, a50 / 1e3, a99 / 1e3);
+    printf("raw emulator calls, same sequence (ms)        p50 %6.2f  p99 %6.2f\n", r50 / 1e3, r99 / 1e3);
+    printf("  ratio function/raw: p50 %.2fx, p99 %.2fx (the function's own overhead is the difference:"
+           " %.2f ms at p50)\n",
+           (double)a50 / (double)r50, (double)a99 / (double)r99, (a50 - r50) / 1e3);
+    free(api);
+    free(raw);
+}
+
+static void throughput(int clients, double seconds)
+{
+    int per_run = (int)(seconds * 400) + 1000; /* more sessions than the emulator can serve */
+    pool_size = 2 * per_run;
+    seed(pool_size);
+    double api = drive(post_start_only, clients, seconds, 0);
+    int api_ok = atomic_load(&ok_count), api_err = atomic_load(&error_count);
+    pool_size = 2 * per_run;
+    double raw = drive(raw_start, clients, seconds, per_run);
+    printf(
+        "throughput at %3d clients: function %7.1f req/s (%d ok, %d errors), raw calls %7.1f/s, ratio %.2f\n",
+        clients, api, api_ok, api_err, raw, api / raw);
+}
+
+static int job_status(const char *job, char *status, size_t len)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "projects/%s/jobs/%s", PROJECT, job);
+    fs_doc *d = NULL;
+    ff_error err = {0};
+    if (fs_doc_get(db, path, NULL, &d, &err) != 0)
+        return -1;
+    snprintf(status, len, "%s", json_string_value(json_object_get(d->fields, "status")));
+    fs_doc_free(d);
+    return 0;
+}
+
+static void lifecycle(int n, int stub_ms)
+{
+    seed(n);
+    int64_t *t = calloc((size_t)n, sizeof(int64_t));
+    for (int i = 0; i < n; i++) {
+        char id[96], job[FS_ID_SIZE], status[32] = "";
+        session_id(id, sizeof(id), i);
+        int64_t t0 = now_us();
+        if (post_start(id, job) != 200)
+            die("start failed", NULL);
+        while (strcmp(status, "completed") != 0 && now_us() - t0 < 60000000) {
+            usleep(10000);
+            job_status(job, status, sizeof(status));
+        }
+        t[i] = now_us() - t0 - (int64_t)stub_ms * 1000;
+    }
+    printf("job lifecycle minus the %d ms stub, %d jobs (ms): p50 %.1f  max %.1f"
+           " (includes the tasks emulator's dispatch delay)\n",
+           stub_ms, n, pct(t, n, 50) / 1e3, pct(t, n, 100) / 1e3);
+    free(t);
+}
+
+/* Counts the project's jobs by status, and sessions whose jobStatus is completed. */
+static void count_jobs(int *total, int *completed, int *active, int *sessions_completed)
+{
+    fs_doc_list jobs = {0}, sessions = {0};
+    ff_error err = {0};
+    char parent[64];
+    snprintf(parent, sizeof(parent), "projects/%s", PROJECT);
+    const fs_query_def qj = {.parent = parent, .collection = "jobs"};
+    json_t *done = json_string("completed");
+    const fs_filter f = {"jobStatus", FS_OP_EQ, done};
+    const fs_query_def qs = {.parent = parent, .collection = "sessions", .filters = &f, .n_filters = 1};
+    if (fs_query(db, &qj, &jobs, &err) != 0 || fs_query(db, &qs, &sessions, &err) != 0)
+        die("verify query", &err);
+    *total = (int)jobs.n;
+    *completed = *active = 0;
+    for (size_t i = 0; i < jobs.n; i++) {
+        const char *st = json_string_value(json_object_get(jobs.docs[i]->fields, "status"));
+        *completed += st && strcmp(st, "completed") == 0;
+        *active += st && (strcmp(st, "pending") == 0 || strcmp(st, "running") == 0);
+    }
+    *sessions_completed = (int)sessions.n;
+    fs_doc_list_free(&jobs);
+    fs_doc_list_free(&sessions);
+    json_decref(done);
+}
+
+/* The load test: prints figures and the verification; exit status 1 if it fails. */
+static int load(int clients, double seconds)
+{
+    pool_size = (int)(seconds * 600) + 2000;
+    seed(pool_size);
+    latencies = calloc((size_t)pool_size, sizeof(int64_t));
+    double rps = drive(post_start_only, clients, seconds, 0);
+    int sent = atomic_load(&next_session) < pool_size ? atomic_load(&next_session) : pool_size;
+    int ok = atomic_load(&ok_count), fivexx = atomic_load(&server_error_count);
+    int64_t p50 = pct(latencies, sent, 50), p99 = pct(latencies, sent, 99);
+    printf(
+        "load: %d connections, %.0f s: %d requests, %.1f req/s, p50 %.1f ms, p99 %.1f ms, %d x 200, %d x 409,"
+        " %d x 5xx/transport\n",
+        clients, seconds, sent, rps, p50 / 1e3, p99 / 1e3, ok, atomic_load(&conflict_count), fivexx);
+    int total = 0, completed = 0, active = 1, sessions_done = 0;
+    int64_t wait_until = now_us() + 900 * 1000000LL;
+    while (active > 0 && now_us() < wait_until) {
+        sleep(5);
+        count_jobs(&total, &completed, &active, &sessions_done);
+        printf("  jobs: %d total, %d completed, %d still pending/running\n", total, completed, active);
+        fflush(stdout);
+    }
+    int pass = fivexx == 0 && total == ok && completed == ok && sessions_done == ok;
+    printf("verify: 5xx %d (want 0); jobs %d == 200s %d; completed %d; sessions mirroring completed %d: %s\n",
+           fivexx, total, ok, completed, sessions_done, pass ? "PASS" : "FAIL");
+    free(latencies);
+    latencies = NULL;
+    return pass ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fputs("usage: pipeline_bench latency|throughput|lifecycle|load URL ARGS...\n", stderr);
+        return 2;
+    }
+    ff_error err = {0};
+    if ((db = fs_db_default(&err)) == NULL)
+        die("firestore", &err);
+    base_url = argv[2];
+    const gcp_tasks_queue raw_queue = {.location = "europe-west1",
+                                       .queue = "bench-raw",
+                                       .max_attempts = 1,
+                                       .default_url = "http://127.0.0.1:1/none"};
+    if (gcp_tasks_queue_ensure(&raw_queue, &err) != GCP_TASKS_OK)
+        die("bench queue", &err);
+    snprintf(prefix, sizeof(prefix), "b%lld", (long long)ff_now_ms());
+    if (strcmp(argv[1], "latency") == 0)
+        latency(atoi(argv[3]));
+    else if (strcmp(argv[1], "throughput") == 0 && argc == 5)
+        throughput(atoi(argv[3]), atof(argv[4]));
+    else if (strcmp(argv[1], "lifecycle") == 0 && argc == 5)
+        lifecycle(atoi(argv[3]), atoi(argv[4]));
+    else if (strcmp(argv[1], "load") == 0 && argc == 5)
+        return load(atoi(argv[3]), atof(argv[4]));
+    else
+        return 2;
+    return 0;
+}
