@@ -348,6 +348,14 @@ static int check_request(const gcp_http_request *req, ff_error *err)
     return 0;
 }
 
+/* Requests this thread has sent (each attempt counts): handlers report round trips. */
+static __thread unsigned long t_requests;
+
+unsigned long gcp_http_thread_requests(void)
+{
+    return t_requests;
+}
+
 static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, gcp_http_response *res,
                         ff_error *err)
 {
@@ -356,6 +364,7 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
         attempt a = {.res = res, .retry_after_ms = -1};
         response_reset(res);
         res->attempts++;
+        t_requests++;
         CURLcode rc = perform_once(h, req, hdrs, &a);
         if (a.too_large)
             return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: response from %s over %zu bytes",

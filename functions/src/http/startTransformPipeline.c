@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gcp/http.h"
 #include "gcp/tasks.h"
 #include "http/startTransformPipeline.h"
 #include "lib/caller.h"
@@ -33,6 +34,7 @@ typedef struct start_ctx {
     caller who;
     char job_id[FS_ID_SIZE];
     char job_update_time[FS_TIME_SIZE]; /* of the created job: guards a later failure write */
+    unsigned long requests_at_start;    /* gcp_http_thread_requests() when the request began */
 } start_ctx;
 
 static int validate(start_ctx *c)
@@ -63,11 +65,13 @@ static int validate(start_ctx *c)
     return 0;
 }
 
-static void log_event(start_ctx *c, const char *message)
+/* Lifecycle log line; roundTrips counts the Firestore and Cloud Tasks requests so far. */
+static void log_event(start_ctx *c, const char *event, const char *message)
 {
     ff_log(c->req, FF_INFO,
-           json_pack("{s:s, s:s, s:s}", "jobId", c->job_id, "sessionId", c->body.session_id, "projectId",
-                     c->project_id),
+           json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", event, "jobId", c->job_id, "sessionId",
+                     c->body.session_id, "projectId", c->project_id, "roundTrips",
+                     (json_int_t)(gcp_http_thread_requests() - c->requests_at_start)),
            "%s", message);
 }
 
@@ -190,13 +194,13 @@ static void fail_unqueued(start_ctx *c, const ff_error *cause)
         ff_log(c->req, FF_ERROR, json_pack("{s:s}", "jobId", c->job_id),
                "could not mark the unqueued job failed: %s (the sweeper will)", err.message);
     else
-        log_event(c, "job failed: task could not be enqueued");
+        log_event(c, "failed", "job failed: task could not be enqueued");
 }
 
 void start_transform_pipeline(ff_request *req, ff_response *res)
 {
     fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
-    start_ctx c = {.req = req, .res = res};
+    start_ctx c = {.req = req, .res = res, .requests_at_start = gcp_http_thread_requests()};
     ff_error err = {0};
     if (validate(&c) != 0)
         return;
@@ -210,11 +214,11 @@ void start_transform_pipeline(ff_request *req, ff_response *res)
     }
     if (create_job(&c) != 0)
         return;
-    log_event(&c, "job created");
     if (enqueue(&c, &err) != 0) {
         fail_unqueued(&c, &err);
         respond_internal(req, res, "task enqueue failed");
         return;
     }
+    log_event(&c, "created", "job created");
     respond_ok(res, json_pack("{s:s, s:s}", "jobId", c.job_id, "message", "Transform pipeline job created"));
 }

@@ -81,6 +81,10 @@ typedef struct gcp_http_response {
 int gcp_http_do(const gcp_http_request *req, gcp_http_response *res, ff_error *err);
 void gcp_http_response_free(gcp_http_response *res);
 
+/* How many HTTP requests (attempts) the calling thread has sent so far; the difference
+ * across a handler is its round trips to Google APIs. */
+unsigned long gcp_http_thread_requests(void);
+
 /*
  * Reads a Google API error body, {"error": {"code": 404, "message": "...", "status":
  * "NOT_FOUND"}} (or a JSON array whose first element is such an object, as streaming
