@@ -8,8 +8,10 @@
  *
  * The invocation is freed on the loop thread only, once no worker holds it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 #include "server.h"
@@ -106,11 +108,40 @@ static void run_on_worker(void *arg)
 
 /* ---- loop side --------------------------------------------------------------------- */
 
+/*
+ * 1 if the client of req closed its connection. h2o does not read an HTTP/1 socket
+ * while a request is processed, so it would only notice when writing the response.
+ */
+static int client_gone(h2o_req_t *req)
+{
+    h2o_socket_t *(*get_socket)(h2o_conn_t *) = req->conn->callbacks->get_socket;
+    h2o_socket_t *sock = get_socket != NULL ? get_socket(req->conn) : NULL;
+    if (sock == NULL)
+        return 0;
+    char c;
+    ssize_t n = recv(h2o_socket_get_fd(sock), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+void ff_invoke_check_clients(h2o_timeout_entry_t *entry)
+{
+    ff_server *srv = H2O_STRUCT_FROM_MEMBER(ff_server, client_check_entry, entry);
+    for (h2o_linklist_t *l = srv->running.next; l != &srv->running; l = l->next) {
+        invocation *inv = H2O_STRUCT_FROM_MEMBER(invocation, link, l);
+        if (inv->req != NULL && !atomic_load(&inv->request.cancelled) && client_gone(inv->req))
+            ff_request_cancel(&inv->request);
+    }
+    if (!h2o_linklist_is_empty(&srv->running))
+        h2o_timeout_link(srv->loop, &srv->client_check, entry);
+}
+
 static void dispatch(invocation *inv)
 {
     inv->state = INV_RUNNING;
     inv->fn->active++;
     h2o_linklist_insert(&inv->srv->running, &inv->link);
+    if (!h2o_timeout_is_linked(&inv->srv->client_check_entry))
+        h2o_timeout_link(inv->srv->loop, &inv->srv->client_check, &inv->srv->client_check_entry);
     if (inv->srv->shutting_down)
         ff_request_cancel(&inv->request);
     if (ff_pool_submit(inv->srv->pool, run_on_worker, inv) != 0) {
@@ -128,6 +159,10 @@ static void finish(invocation *inv)
     h2o_linklist_unlink(&inv->link);
     inv->fn->active--;
     inv->srv->inflight--;
+    /* The worker can see the deadline pass a moment before the loop's timer fires: the
+     * handler overran all the same, so answer 504 and drop its response. */
+    if (!inv->responded && ff_req_remaining_ms(&inv->request) <= 0)
+        on_deadline(&inv->deadline);
     if (inv->responded) {
         ff_log(&inv->request, FF_WARNING, json_pack("{s:i}", "status", inv->response.status),
                "late response dropped: the request was already answered (timeout)");

@@ -85,6 +85,22 @@ void ff_log_configure_from_env(void)
     ff_log_set_project(project);
 }
 
+json_t *ff_json_string_lossy(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j != NULL || s == NULL)
+        return j;
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 static void format_time(char *buf, size_t len)
 {
     struct timespec ts;
@@ -108,7 +124,8 @@ static char *render_text(const char *time, ff_severity sev, const ff_request *re
     json_t *value;
     json_object_foreach(fields, key, value)
     {
-        char *v = json_is_string(value) ? strdup(json_string_value(value)) : json_dumps(value, JSON_COMPACT);
+        char *v = json_is_string(value) ? strdup(json_string_value(value))
+                                        : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
         fprintf(mem, " %s=%s", key, v ? v : "?");
         free(v);
     }
@@ -125,7 +142,7 @@ static char *render_json(const char *time, ff_severity sev, const ff_request *re
 {
     json_t *entry = json_object();
     json_object_set_new(entry, "severity", json_string(ff_severity_name(sev)));
-    json_object_set_new(entry, "message", json_string(msg));
+    json_object_set_new(entry, "message", ff_json_string_lossy(msg));
     json_object_set_new(entry, "time", json_string(time));
     if (req != NULL) {
         const char *trace = ff_req_trace_id(req);

@@ -20,5 +20,7 @@ void ff_log_set_stream(FILE *out);
 /* Parses "DEBUG", "info", "WARNING"...; returns -1 if unknown. */
 int ff_log_parse_level(const char *s);
 const char *ff_severity_name(ff_severity sev);
+/* json_string(s), but bytes that are not valid UTF-8 become '?' instead of failing. */
+json_t *ff_json_string_lossy(const char *s);
 
 #endif

@@ -128,7 +128,7 @@ int ff_main(ff_app *app, int argc, char **argv)
         print_list(app);
         return 0;
     }
-    signal_ctx sc;
+    signal_ctx sc = {0};
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGTERM);
     sigaddset(&sc.set, SIGINT);

@@ -103,8 +103,11 @@ void ff_server_access_log(const ff_request *request, int status, uint64_t latenc
     char latency[32];
     snprintf(latency, sizeof(latency), "%.3fs", (double)latency_ms / 1000.0);
     const char *url = request->url ? request->url : request->path;
-    json_t *http = json_pack("{s:s, s:s, s:i, s:s}", "requestMethod", request->method, "requestUrl", url,
-                             "status", status, "latency", latency);
+    json_t *http = json_object();
+    json_object_set_new(http, "requestMethod", ff_json_string_lossy(request->method));
+    json_object_set_new(http, "requestUrl", ff_json_string_lossy(url));
+    json_object_set_new(http, "status", json_integer(status));
+    json_object_set_new(http, "latency", json_string(latency));
     ff_severity sev = status >= 500 ? FF_ERROR : status >= 400 ? FF_WARNING : FF_INFO;
     ff_log(request, sev, json_pack("{s:o}", "httpRequest", http), "%s %s %d %llums", request->method, url,
            status, (unsigned long long)latency_ms);
@@ -279,6 +282,8 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     srv->accept_ctx.ctx = &srv->ctx;
     srv->accept_ctx.hosts = srv->globalconf.hosts;
     h2o_linklist_init_anchor(&srv->running);
+    h2o_timeout_init(srv->loop, &srv->client_check, 100);
+    srv->client_check_entry.cb = ff_invoke_check_clients;
 
     size_t n = cfg->target[0] ? 1 : ff_app_count(app);
     srv->fns = calloc(n, sizeof(fn_state));
@@ -309,6 +314,8 @@ void ff_server_stop_accepting(ff_server *srv)
 
 void ff_server_dispose(ff_server *srv)
 {
+    if (h2o_timeout_is_linked(&srv->client_check_entry))
+        h2o_timeout_unlink(&srv->client_check_entry);
     ff_pool_free(srv->pool);
     srv->pool = NULL;
     h2o_multithread_unregister_receiver(srv->queue, &srv->done_receiver);

@@ -58,6 +58,8 @@ struct ff_server {
     fn_state *fns;
     size_t n_fns;
     h2o_linklist_t running;
+    h2o_timeout_t client_check; /* while invocations run: has their client gone away? */
+    h2o_timeout_entry_t client_check_entry;
     unsigned inflight; /* invocations not yet finished by their worker */
     int shutting_down;
     uint64_t grace_deadline;
@@ -74,6 +76,8 @@ void ff_server_dispose(ff_server *srv);
 void ff_invoke_start(ff_server *srv, fn_state *fn, h2o_req_t *req, const char *path, size_t path_len);
 /* invoke.c: receiver callback for invocations finished by workers. */
 void ff_invoke_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+/* invoke.c: timer callback that cancels running invocations whose client closed the connection. */
+void ff_invoke_check_clients(h2o_timeout_entry_t *entry);
 /* invoke.c: sets the cancellation flag of every running invocation (shutdown). */
 void ff_invoke_cancel_all(ff_server *srv);
 
