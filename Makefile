@@ -23,7 +23,7 @@ RUNTIME_SRC   := $(sort $(wildcard runtime/src/*.c))
 SHARED_SRC    := $(sort $(wildcard shared/src/*.c))
 FUNCTIONS_SRC := $(sort $(filter-out functions/src/main.c,$(shell find functions/src -name '*.c')))
 SUPPORT_SRC   := $(sort $(filter-out tests/support/functions_test_main.c,$(wildcard tests/support/*.c)))
-ALL_TEST_DIRS := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/test_*.c)))))
+ALL_TEST_DIRS := $(filter-out support,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/test_*.c))))))
 # SUITES="firestore auth" runs only those tests/<dir> suites.
 TEST_DIRS     := $(if $(SUITES),$(filter $(SUITES),$(ALL_TEST_DIRS)),$(ALL_TEST_DIRS))
 

@@ -4,6 +4,7 @@
  * RS256; "none" only for the Auth emulator), then the signature against the published
  * key named by kid, then issuer, audience, times and subject.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,15 +52,22 @@ void gcp_idtoken_result_free(gcp_idtoken_result *res)
     memset(res, 0, sizeof(*res));
 }
 
-/* An integer (or integral number) claim; -1 when absent or not a number. */
+/* An integer (or integral number) claim; -1 when absent or not a number. A real beyond
+ * the range of long long saturates (casting it would be undefined): a time that far in
+ * the future stays in the future, one that far in the past stays negative. */
 static long long num_claim(json_t *payload, const char *name)
 {
     json_t *v = json_object_get(payload, name);
     if (json_is_integer(v))
         return json_integer_value(v);
-    if (json_is_real(v))
-        return (long long)json_real_value(v);
-    return -1;
+    if (!json_is_real(v))
+        return -1;
+    double d = json_real_value(v);
+    if (d >= 9223372036854775808.0) /* 2^63 */
+        return LLONG_MAX;
+    if (d < -9223372036854775808.0)
+        return -1;
+    return (long long)d;
 }
 
 /* Nonzero when aud is the string want, or an array containing it. */

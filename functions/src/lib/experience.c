@@ -32,11 +32,16 @@ int experience_fetch(fs_db *db, const char *workspace_id, const char *experience
     return 0;
 }
 
+/* 2^53 - 1: the largest versions.experienceVersion the job schema accepts. */
+#define MAX_VERSION 9007199254740991LL
+
+/* v as a version >= 1 the job schema accepts (reals truncated), else dflt. The range is
+ * checked before converting: casting a double beyond int64_t is undefined. */
 static int64_t int_or(const json_t *v, int64_t dflt)
 {
-    if (json_is_integer(v) && json_integer_value(v) > 0)
+    if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= MAX_VERSION)
         return json_integer_value(v);
-    if (json_is_real(v) && json_real_value(v) >= 1)
+    if (json_is_real(v) && json_real_value(v) >= 1 && json_real_value(v) < (double)MAX_VERSION + 1)
         return (int64_t)json_real_value(v);
     return dflt;
 }
