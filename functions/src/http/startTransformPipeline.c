@@ -75,7 +75,10 @@ static void log_event(start_ctx *c, const char *event, const char *message)
            "%s", message);
 }
 
-/* Reads the session and answers 404/403/409 when it cannot take a job. 0 = go on. */
+/*
+ * Reads the session and answers 404/403/409 when it cannot take a job. 0 = go on with
+ * *session a new document the caller frees; otherwise *session is NULL.
+ */
 static int load_session(start_ctx *c, fs_doc **session)
 {
     ff_error err = {0};
@@ -91,13 +94,17 @@ static int load_session(start_ctx *c, fs_doc **session)
     const char *created_by = json_string_value(json_object_get((*session)->fields, "createdBy"));
     if (!caller_may_use_session(&c->who, created_by)) {
         respond_error(c->res, 403, "PERMISSION_DENIED", "You may not start a job for this session");
-        return -1;
+        goto refuse;
     }
     if (session_has_active_job((*session)->fields)) {
         respond_error(c->res, 409, "JOB_IN_PROGRESS", "A job is already in progress for this session");
-        return -1;
+        goto refuse;
     }
     return 0;
+refuse:
+    fs_doc_free(*session);
+    *session = NULL;
+    return -1;
 }
 
 /* The job and the session update in one commit guarded by the session as read. */

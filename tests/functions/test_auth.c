@@ -1,0 +1,157 @@
+/*
+ * test_auth.c - startTransformPipeline with AUTH_REQUIRED=1 (Firebase ID tokens; the
+ * server runs in Auth emulator mode, so hand-made unsigned "alg: none" tokens stand in
+ * for real ones), each refusal checked to write nothing:
+ *   - no token, a malformed, expired, wrong-project or signed-looking token -> 401
+ *     UNAUTHENTICATED, also for a session that does not exist (no 404 before 401);
+ *   - a signed-in user who is not the session's creator -> 403 PERMISSION_DENIED;
+ *   - the creator -> 200; an admin (custom claim admin: true) -> 200 on anyone's session.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+TestSuite(auth, .fini = e2e_fini, .timeout = E2E_TIMEOUT_S);
+
+static const char *const auth_env[] = {"AUTH_REQUIRED=1", "FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:1", NULL};
+
+/* Seeds the experience and session s1 created by user-1. */
+static void seed_owned(e2e *t)
+{
+    e2e_seed_experience(t, NULL);
+    json_t *s = e2e_session_fixture(t);
+    json_object_set_new(s, "createdBy", json_string("user-1"));
+    e2e_seed_session(t, s);
+}
+
+/* Sends the standard request with `authorization` (a header line or NULL). */
+static void request_as(e2e *t, const char *authorization, th_response *res)
+{
+    t->auth = authorization;
+    e2e_request_job(t, res);
+    t->auth = NULL;
+}
+
+static void expect_refused_as(e2e *t, const char *authorization, long status, const char *code)
+{
+    e2e_state before = e2e_capture(t);
+    th_response res;
+    request_as(t, authorization, &res);
+    e2e_expect_error(&res, status, code);
+    th_response_free(&res);
+    e2e_expect_unchanged(t, &before);
+}
+
+/* "Authorization: Bearer <token>" for uid with claims (may be NULL); steals claims. free(). */
+static char *bearer_claims(const e2e *t, const char *project, const char *uid, json_t *claims,
+                           long exp_offset_s)
+{
+    char *tok = e2e_token(project ? project : t->srv.gcp_project, uid, claims, exp_offset_s);
+    json_decref(claims);
+    size_t n = strlen(tok) + 32;
+    char *line = malloc(n);
+    snprintf(line, n, "Authorization: Bearer %s", tok);
+    free(tok);
+    return line;
+}
+
+static char *bearer(const e2e *t, const char *project, const char *uid, int admin, long exp_offset_s)
+{
+    return bearer_claims(t, project, uid, admin ? json_pack("{s:b}", "admin", 1) : NULL, exp_offset_s);
+}
+
+E2E_TEST(auth, missing_or_bad_tokens_are_401)
+{
+    e2e t;
+    e2e_init(&t, auth_env);
+    seed_owned(&t);
+    char *expired = bearer(&t, NULL, "user-1", 0, -60);
+    char *other_project = bearer(&t, "demo-someone-else", "user-1", 0, 3600);
+    char *valid = bearer(&t, NULL, "user-1", 0, 3600);
+    char signed_like[4096];
+    snprintf(signed_like, sizeof(signed_like), "%sc2lnbmF0dXJl", valid); /* "alg none" with a signature */
+    const char *const lines[] = {
+        NULL,
+        "Authorization: Bearer",
+        "Authorization: Bearer not-a-jwt",
+        "Authorization: Basic dXNlci0xOnB3",
+        "Authorization: Bearer a.b.c",
+        expired,
+        other_project,
+        signed_like,
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        expect_refused_as(&t, lines[i], 401, "UNAUTHENTICATED");
+
+    /* No 404 before 401: an anonymous caller learns nothing about which sessions exist. */
+    t.session = "s-does-not-exist";
+    expect_refused_as(&t, NULL, 401, "UNAUTHENTICATED");
+    t.session = "s1";
+
+    /* The same token, unexpired and for this project, is accepted. */
+    th_response res;
+    request_as(&t, valid, &res);
+    cr_expect_eq(res.status, 200, "creator refused: %ld %s", res.status, res.body);
+    th_response_free(&res);
+    free(expired);
+    free(other_project);
+    free(valid);
+}
+
+E2E_TEST(auth, other_user_is_403_creator_and_admin_are_200)
+{
+    e2e t;
+    e2e_init(&t, auth_env);
+    seed_owned(&t);
+    char *stranger = bearer(&t, NULL, "user-2", 0, 3600);
+    char *creator = bearer(&t, NULL, "user-1", 0, 3600);
+    char *admin = bearer(&t, NULL, "admin-9", 1, 3600);
+
+    expect_refused_as(&t, stranger, 403, "PERMISSION_DENIED");
+
+    th_response res;
+    request_as(&t, creator, &res);
+    cr_expect_eq(res.status, 200, "creator: %ld %s", res.status, res.body);
+    th_response_free(&res);
+
+    /* An admin may start a job on a session created by someone else. */
+    t.session = "s-admin";
+    json_t *s = e2e_session_fixture(&t);
+    json_object_set_new(s, "createdBy", json_string("user-1"));
+    e2e_seed_session(&t, s);
+    expect_refused_as(&t, stranger, 403, "PERMISSION_DENIED");
+    request_as(&t, admin, &res);
+    cr_expect_eq(res.status, 200, "admin: %ld %s", res.status, res.body);
+    th_response_free(&res);
+
+    /* A session nobody created (createdBy null) is an admin's only. */
+    t.session = "s-anonymous";
+    e2e_seed_session(&t, e2e_session_fixture(&t));
+    expect_refused_as(&t, creator, 403, "PERMISSION_DENIED");
+    request_as(&t, admin, &res);
+    cr_expect_eq(res.status, 200, "admin on an anonymous session: %ld %s", res.status, res.body);
+    th_response_free(&res);
+    cr_expect_eq(e2e_count_jobs(&t), 3);
+    free(stranger);
+    free(creator);
+    free(admin);
+}
+
+E2E_TEST(auth, admin_claim_must_be_true)
+{
+    e2e t;
+    e2e_init(&t, auth_env);
+    seed_owned(&t);
+    /* Only the boolean true makes an admin: not "true", 1, false or a nested claim. */
+    json_t *const claims[] = {
+        json_pack("{s:s}", "admin", "true"), json_pack("{s:i}", "admin", 1),
+        json_pack("{s:b}", "admin", 0),      json_pack("{s:{s:b}}", "claims", "admin", 1),
+        json_pack("{s:b}", "isAdmin", 1),
+    };
+    for (size_t i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
+        char *line = bearer_claims(&t, NULL, "user-3", claims[i], 3600);
+        expect_refused_as(&t, line, 403, "PERMISSION_DENIED");
+        free(line);
+    }
+}
