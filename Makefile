@@ -2,6 +2,7 @@
 #   make            build/bin/functions (every function in functions/src/index.c)
 #   make test       install missing deps, build, run every Criterion suite against real emulators
 #   make test-asan  the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-valgrind  the unit suites under valgrind memcheck
 #   make run        the local stack (emulators + all functions)
 #   make bench      benchmarks, figures printed as ratios against a baseline
 # BUILD=dir puts objects elsewhere (parallel builds, sanitizer builds).
@@ -31,7 +32,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
 
-.PHONY: all deps test test-asan test-build run bench load fuzz format clean
+.PHONY: all deps test test-asan test-valgrind test-build run bench load fuzz format clean
 all: $(BUILD)/bin/functions
 
 deps:
@@ -74,6 +75,12 @@ test-asan: deps
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-build
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    scripts/run-tests.sh $(addprefix build/asan/tests/,$(TEST_DIRS))
+
+# The unit suites (no servers) under valgrind memcheck.
+VALGRIND_SUITES ?= runtime shared
+test-valgrind: deps
+	@$(MAKE) --no-print-directory SUITES="$(VALGRIND_SUITES)" test-build
+	@FF_VALGRIND=1 BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(VALGRIND_SUITES))
 
 run: deps all
 	@scripts/run-local.sh

@@ -35,7 +35,12 @@ fi
 passed=0 failed=0 status=0
 for suite in "$@"; do
     echo "== $(basename "$suite")"
-    out=$("$suite" --jobs="${CRITERION_JOBS:-2}" ${CRITERION_ARGS:-} 2>&1)
+    wrapper=()
+    # FF_VALGRIND=1: every test process under memcheck; invalid accesses and definite
+    # leaks make the test crash (exit 99), so Criterion counts them.
+    [ "${FF_VALGRIND:-0}" = 1 ] && wrapper=(valgrind --quiet --trace-children=yes --leak-check=full
+        --errors-for-leak-kinds=definite --error-exitcode=99)
+    out=$("${wrapper[@]}" "$suite" --jobs="${CRITERION_JOBS:-2}" ${CRITERION_ARGS:-} 2>&1)
     rc=$?
     printf '%s\n' "$out"
     line=$(printf '%s\n' "$out" | grep -a 'Synthesis:' | tail -1)
