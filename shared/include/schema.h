@@ -124,4 +124,8 @@ size_t schema_utf8_length(const char *s, size_t len);
  */
 bool schema_url_valid(const char *s, size_t len);
 
+/* The JSON type of v as zod names it ("string", "number", "object", "null"...; "undefined"
+ * for NULL), for error messages. Static string. */
+const char *schema_json_type_name(const json_t *v);
+
 #endif

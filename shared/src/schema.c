@@ -66,8 +66,10 @@ __attribute__((format(printf, 2, 3))) static int fail(walk *w, const char *fmt, 
     return -1;
 }
 
-static const char *json_type_name(const json_t *v)
+const char *schema_json_type_name(const json_t *v)
 {
+    if (v == NULL)
+        return "undefined";
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "object";
@@ -123,7 +125,7 @@ static int mismatch(const schema_type *t, const json_t *in, walk *w)
 {
     char label[128] = "";
     type_label(t, label, sizeof(label));
-    return fail(w, "expected %s, received %s", label, json_type_name(in));
+    return fail(w, "expected %s, received %s", label, schema_json_type_name(in));
 }
 
 /* Whether the JSON type of v is the one the kind validates (the value may still fail). */

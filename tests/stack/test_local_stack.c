@@ -30,10 +30,11 @@ Test(local_stack, make_run_flow_completes_the_demo_job_and_cleans_up, .timeout =
     char dir[] = "/tmp/ff-stack-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "env -u FIRESTORE_EMULATOR_HOST -u CLOUD_TASKS_EMULATOR_HOST -u GOOGLE_CLOUD_PROJECT FF_RUN_DIR=%s "
-             "FIRESTORE_PORT=%d TASKS_PORT=%d FUNCTIONS_PORT=%d RUN_ONCE=1 FF_BIN=%s scripts/run-local.sh",
-             dir, fs, tasks, fn, stack_functions_bin());
+    snprintf(
+        cmd, sizeof(cmd),
+        "env -u FIRESTORE_EMULATOR_HOST -u CLOUD_TASKS_EMULATOR_HOST -u GOOGLE_CLOUD_PROJECT FF_RUN_DIR=%s "
+        "FIRESTORE_PORT=%d TASKS_PORT=%d FUNCTIONS_PORT=%d RUN_ONCE=1 FF_BIN=%s scripts/run-local.sh",
+        dir, fs, tasks, fn, stack_functions_bin());
     char *out = NULL;
     int rc = stack_run(cmd, &out);
     cr_expect_eq(rc, 0, "run-local exited %d:\n%s", rc, out);
@@ -53,12 +54,13 @@ Test(local_stack, invoke_local_runs_a_task_in_process)
     char id[64], cmd[2048];
     snprintf(id, sizeof(id), "local-%d", getpid());
     /* A pending job seeded beside its session, then run without any server. */
-    snprintf(cmd, sizeof(cmd),
-             "%1$s seed scripts/fixtures/demo.json scripts/fixtures/session.json tests/stack/fixtures/job.json "
-             "--var PROJECT=stack-p --var SESSION=%2$s --var JOB=%2$s >/dev/null && "
-             "TRANSFORM_STUB_DURATION_MS=0 %1$s invoke transformPipelineJob --local --task %2$s %2$s stack-p && "
-             "%1$s get projects/stack-p/jobs/%2$s",
-             stack_functions_bin(), id);
+    snprintf(
+        cmd, sizeof(cmd),
+        "%1$s seed scripts/fixtures/demo.json scripts/fixtures/session.json tests/stack/fixtures/job.json "
+        "--var PROJECT=stack-p --var SESSION=%2$s --var JOB=%2$s >/dev/null && "
+        "TRANSFORM_STUB_DURATION_MS=0 %1$s invoke transformPipelineJob --local --task %2$s %2$s stack-p && "
+        "%1$s get projects/stack-p/jobs/%2$s",
+        stack_functions_bin(), id);
     char *out = NULL;
     int rc = stack_run(cmd, &out);
     cr_expect_eq(rc, 0, "exit %d:\n%s", rc, out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "experience_schema.h"
+#include "lib/document.h"
 #include "lib/experience.h"
 
 int experience_fetch(fs_db *db, const char *workspace_id, const char *experience_id, fs_doc **out,
@@ -15,21 +16,7 @@ int experience_fetch(fs_db *db, const char *workspace_id, const char *experience
     int n = snprintf(path, sizeof(path), "workspaces/%s/experiences/%s", workspace_id, experience_id);
     if (n < 0 || (size_t)n >= sizeof(path))
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path too long");
-    fs_doc *doc = NULL;
-    int rc = fs_doc_get(db, path, NULL, &doc, err);
-    if (rc != 0)
-        return rc;
-    schema_error serr;
-    json_t *normalized = NULL;
-    if (experience_validate(doc->fields, &normalized, &serr) != 0) {
-        fs_doc_free(doc);
-        return ff_error_set(err, -1, "experience %s does not match the schema: %s: %s", path, serr.path,
-                            serr.message);
-    }
-    json_decref(doc->fields);
-    doc->fields = normalized;
-    *out = doc;
-    return 0;
+    return document_fetch(db, path, experience_validate, "experience", out, err);
 }
 
 /* 2^53 - 1: the largest versions.experienceVersion the job schema accepts. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/document.h"
 #include "lib/session.h"
 #include "session_schema.h"
 
@@ -19,21 +20,7 @@ int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_
     *out = NULL;
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
-    fs_doc *doc = NULL;
-    int rc = fs_doc_get(db, path, NULL, &doc, err);
-    if (rc != 0)
-        return rc;
-    schema_error serr;
-    json_t *normalized = NULL;
-    if (session_validate(doc->fields, &normalized, &serr) != 0) {
-        fs_doc_free(doc);
-        return ff_error_set(err, -1, "session %s does not match the schema: %s: %s", path, serr.path,
-                            serr.message);
-    }
-    json_decref(doc->fields);
-    doc->fields = normalized;
-    *out = doc;
-    return 0;
+    return document_fetch(db, path, session_validate, "session", out, err);
 }
 
 int session_has_active_job(const json_t *session)

@@ -5,28 +5,7 @@
 
 #include "gcp/firestore.h"
 #include "lib/schemas/transform_pipeline.h"
-
-static const char *json_type_name(const json_t *v)
-{
-    if (v == NULL)
-        return "undefined";
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "object";
-    case JSON_ARRAY:
-        return "array";
-    case JSON_STRING:
-        return "string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "boolean";
-    default:
-        return "null";
-    }
-}
+#include "schema.h"
 
 int tp_check_id(const char *field, const char *value, ff_error *err)
 {
@@ -42,7 +21,8 @@ static int id_field(const json_t *obj, const char *prefix, const char *field, co
 {
     const json_t *v = json_object_get(obj, field);
     if (!json_is_string(v))
-        return ff_error_set(err, -1, "%s%s: expected string, received %s", prefix, field, json_type_name(v));
+        return ff_error_set(err, -1, "%s%s: expected string, received %s", prefix, field,
+                            schema_json_type_name(v));
     if (json_string_length(v) == 0)
         return ff_error_set(err, -1, "%s%s: must not be empty", prefix, field);
     if (strlen(json_string_value(v)) != json_string_length(v))
@@ -58,12 +38,12 @@ static int id_field(const json_t *obj, const char *prefix, const char *field, co
 int tp_start_request_parse(const json_t *body, tp_start_request *out, ff_error *err)
 {
     if (!json_is_object(body))
-        return ff_error_set(err, -1, "body: expected object, received %s", json_type_name(body));
+        return ff_error_set(err, -1, "body: expected object, received %s", schema_json_type_name(body));
     if (id_field(body, "", "sessionId", &out->session_id, err) != 0)
         return -1;
     const json_t *step = json_object_get(body, "stepId");
     if (!json_is_string(step))
-        return ff_error_set(err, -1, "stepId: expected string, received %s", json_type_name(step));
+        return ff_error_set(err, -1, "stepId: expected string, received %s", schema_json_type_name(step));
     if (json_string_length(step) == 0)
         return ff_error_set(err, -1, "stepId: must not be empty");
     out->step_id = json_string_value(step);
@@ -73,10 +53,10 @@ int tp_start_request_parse(const json_t *body, tp_start_request *out, ff_error *
 int tp_job_payload_parse(const json_t *body, tp_job_payload *out, ff_error *err)
 {
     if (!json_is_object(body))
-        return ff_error_set(err, -1, "body: expected object, received %s", json_type_name(body));
+        return ff_error_set(err, -1, "body: expected object, received %s", schema_json_type_name(body));
     const json_t *data = json_object_get(body, "data");
     if (!json_is_object(data))
-        return ff_error_set(err, -1, "data: expected object, received %s", json_type_name(data));
+        return ff_error_set(err, -1, "data: expected object, received %s", schema_json_type_name(data));
     if (id_field(data, "data.", "jobId", &out->job_id, err) != 0 ||
         id_field(data, "data.", "sessionId", &out->session_id, err) != 0 ||
         id_field(data, "data.", "projectId", &out->project_id, err) != 0)
