@@ -32,7 +32,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
 
-.PHONY: all deps test test-asan test-valgrind test-build run bench load fuzz format clean
+.PHONY: all deps test test-asan test-valgrind test-build run bench load fuzz fuzz-build format clean
 all: $(BUILD)/bin/functions
 
 deps:
@@ -99,5 +99,7 @@ format:
 
 clean:
 	rm -rf build
+
+include fuzz/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
