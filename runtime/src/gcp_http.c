@@ -98,7 +98,29 @@ typedef struct attempt {
     size_t cap;
     int too_large;
     long retry_after_ms; /* from Retry-After, -1 if absent */
+    int sends;           /* times libcurl sent the request during this attempt */
+    int no_repeat;       /* GCP_HTTP_NO_RETRY: a second send is refused */
 } attempt;
+
+/* Requests this thread has sent (each attempt counts): handlers report round trips. */
+static __thread unsigned long t_requests;
+
+/*
+ * Called by libcurl before each send of the request. libcurl sends a request again by
+ * itself when a reused keep-alive connection dies before the first byte of the answer,
+ * although the request may have reached the server and been applied: a retry in all but
+ * name. It is counted as an attempt, and refused for a request that must not be repeated.
+ */
+static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+{
+    attempt *a = arg;
+    (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+    if (a->sends++ == 0)
+        return CURL_PREREQFUNC_OK;
+    a->res->attempts++;
+    t_requests++;
+    return a->no_repeat ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
@@ -256,6 +278,8 @@ static CURLcode perform_once(CURL *h, const gcp_http_request *req, struct curl_s
     curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, a);
     set_method(h, req);
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
@@ -348,9 +372,6 @@ static int check_request(const gcp_http_request *req, ff_error *err)
     return 0;
 }
 
-/* Requests this thread has sent (each attempt counts): handlers report round trips. */
-static __thread unsigned long t_requests;
-
 unsigned long gcp_http_thread_requests(void)
 {
     return t_requests;
@@ -361,7 +382,7 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
 {
     int max = req->max_attempts > 0 ? req->max_attempts : 4;
     for (;;) {
-        attempt a = {.res = res, .retry_after_ms = -1};
+        attempt a = {.res = res, .retry_after_ms = -1, .no_repeat = req->retry != GCP_HTTP_RETRY_SAFE};
         response_reset(res);
         res->attempts++;
         t_requests++;
@@ -374,6 +395,10 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
         if (again && req->deadline_mono_ms > 0 && ff_now_mono_ms() + wait >= req->deadline_mono_ms)
             again = 0;
         if (!again) {
+            if (rc == CURLE_ABORTED_BY_CALLBACK && a.sends > 1)
+                return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT,
+                                    "http: %s %s: connection lost after the request was sent; not repeated",
+                                    req->method, req->url);
             if (rc != CURLE_OK)
                 return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: %s %s: %s (after %d attempts)",
                                     req->method, req->url, curl_easy_strerror(rc), res->attempts);

@@ -98,14 +98,27 @@ char *ff_url_decode(const char *src, size_t len, int plus_space)
     return out;
 }
 
-/* Splits "a=1&b=2" into decoded pairs. A key without '=' has the value "". */
+/* Nonzero when s[0..n) holds "%00", the one escape that decodes to a NUL byte. */
+static int has_nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++)
+        if (s[i] == '%' && s[i + 1] == '0' && s[i + 2] == '0')
+            return 1;
+    return 0;
+}
+
+/*
+ * Splits "a=1&b=2" into decoded pairs. A key without '=' has the value "". A pair whose
+ * name or value decodes to a NUL byte is dropped: as a C string it would read as the
+ * text before the NUL ("p1%00x" as "p1"), silently naming something else.
+ */
 static int parse_query(ff_kv_list *out, const char *q)
 {
     while (*q) {
         size_t seg = strcspn(q, "&");
         const char *eq = memchr(q, '=', seg);
         size_t klen = eq ? (size_t)(eq - q) : seg;
-        if (seg > 0) {
+        if (seg > 0 && !has_nul_escape(q, seg)) {
             char *k = ff_url_decode(q, klen, 1);
             char *v = eq ? ff_url_decode(eq + 1, seg - klen - 1, 1) : strdup("");
             int rc = (k && v) ? ff_kv_add(out, k, strlen(k), v, strlen(v)) : -1;

@@ -50,7 +50,7 @@ static int validate(start_ctx *c)
                       "Invalid request: projectId query parameter is required once");
         return -1;
     }
-    json_t *body = ff_req_json(c->req, &err);
+    json_t *body = tp_is_json_request(c->req) ? ff_req_json(c->req, &err) : NULL;
     if (body == NULL) {
         respond_error(c->res, 400, "INVALID_REQUEST", "Invalid request: body must be JSON");
         return -1;
@@ -110,7 +110,7 @@ refuse:
 /* The job and the session update in one commit guarded by the session as read. */
 static int commit_job(start_ctx *c, const fs_doc *session, const json_t *job, ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     job_path(path, sizeof(path), c->project_id, c->job_id);
     const fs_precondition as_read = {FS_PRE_UPDATE_TIME, session->update_time};
     fs_batch *b = fs_batch_new(c->db);
@@ -123,6 +123,33 @@ static int commit_job(start_ctx *c, const fs_doc *session, const json_t *job, ff
         rc = fs_commit(c->db, b, c->job_update_time, err);
     fs_batch_free(b);
     return rc;
+}
+
+/*
+ * A commit cut off in transit may have landed all the same: the client's retry then
+ * fails against it (ALREADY_EXISTS, FAILED_PRECONDITION) and the request fails. If our
+ * job exists it must not stay pending with the session pointing at it (the guest would
+ * get 409 until the sweeper runs): mark it failed, as after a failed enqueue. Returns 1
+ * when the job had landed.
+ */
+static int abandon_landed_job(start_ctx *c)
+{
+    fs_doc *doc = NULL;
+    ff_error err = {0};
+    if (job_fetch(c->db, c->project_id, c->job_id, &doc, &err) != 0)
+        return 0;
+    job_ref ref = {
+        .db = c->db, .project_id = c->project_id, .job_id = c->job_id, .session_id = c->body.session_id};
+    snprintf(ref.update_time, sizeof(ref.update_time), "%s", doc->update_time);
+    fs_doc_free(doc);
+    json_t *ids = json_pack("{s:s, s:s, s:s}", "jobId", c->job_id, "sessionId", c->body.session_id,
+                            "projectId", c->project_id);
+    if (job_fail(&ref, "UNKNOWN", "create", ff_now_ms(), &err) != 0)
+        ff_log(c->req, FF_ERROR, ids,
+               "job commit failed but landed; could not mark it failed: %s (the sweeper will)", err.message);
+    else
+        ff_log(c->req, FF_ERROR, ids, "job commit failed but landed: job marked failed");
+    return 1;
 }
 
 /* Builds and commits the job. 0 = created; otherwise the response is written. */
@@ -149,6 +176,8 @@ static int create_job(start_ctx *c)
             json_t *job = job_new_document(c->job_id, c->project_id, s, c->body.step_id, transform, version,
                                            ff_now_ms());
             rc = commit_job(c, session, job, &err);
+            if (rc != 0 && abandon_landed_job(c))
+                rc = -3; /* answered 500 below, not retried */
             json_decref(job);
         }
         fs_doc_free(session);

@@ -11,7 +11,7 @@
 int experience_fetch(fs_db *db, const char *workspace_id, const char *experience_id, fs_doc **out,
                      ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     *out = NULL;
     int n = snprintf(path, sizeof(path), "workspaces/%s/experiences/%s", workspace_id, experience_id);
     if (n < 0 || (size_t)n >= sizeof(path))

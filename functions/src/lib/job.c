@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gcp/http.h"
 #include "lib/job.h"
 #include "lib/session.h"
 
@@ -69,11 +70,34 @@ json_t *job_error_object(const char *code, const char *step, int64_t now)
 
 int job_fetch(fs_db *db, const char *project_id, const char *job_id, fs_doc **out, ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     *out = NULL;
     if (job_path(path, sizeof(path), project_id, job_id) != 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
     return fs_doc_get(db, path, NULL, out, err);
+}
+
+/*
+ * A commit cut off in transit may have landed all the same: the client's retry then
+ * fails its updateTime precondition against our own write. Called only after such a
+ * retry (a first-attempt refusal is a real conflict: another delivery may have written
+ * the very same fields in the same millisecond); the job holding exactly the fields we
+ * wrote (updatedAt included) then means the write is ours: adopt its updateTime.
+ */
+static int landed(job_ref *job, const char *path, const json_t *fields)
+{
+    fs_doc *doc = NULL;
+    ff_error err = {0};
+    if (fs_doc_get(job->db, path, NULL, &doc, &err) != 0)
+        return 0;
+    int same = 1;
+    for (void *it = json_object_iter((json_t *)fields); it != NULL && same;
+         it = json_object_iter_next((json_t *)fields, it))
+        same = json_equal(json_object_get(doc->fields, json_object_iter_key(it)), json_object_iter_value(it));
+    if (same)
+        snprintf(job->update_time, sizeof(job->update_time), "%s", doc->update_time);
+    fs_doc_free(doc);
+    return same;
 }
 
 /*
@@ -82,14 +106,14 @@ int job_fetch(fs_db *db, const char *project_id, const char *job_id, fs_doc **ou
  */
 static int commit_job(job_ref *job, json_t *fields, const char *session_status, int64_t now, ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     if (job_path(path, sizeof(path), job->project_id, job->job_id) != 0) {
         json_decref(fields);
         return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
     }
     json_object_set_new(fields, "updatedAt", json_integer(now));
     const fs_precondition pre = {FS_PRE_UPDATE_TIME, job->update_time};
-    int rc;
+    int rc, retried = 0;
     for (int with_session = session_status != NULL && job->session_id != NULL;; with_session = 0) {
         fs_batch *b = fs_batch_new(job->db);
         rc = fs_batch_update(b, path, fields, NULL, &pre, err);
@@ -97,8 +121,10 @@ static int commit_job(job_ref *job, json_t *fields, const char *session_status, 
             rc = session_batch_set_job(b, job->project_id, job->session_id, NULL, session_status, now, NULL,
                                        err);
         char commit_time[FS_TIME_SIZE] = "";
+        unsigned long sent = gcp_http_thread_requests();
         if (rc == 0)
             rc = fs_commit(job->db, b, commit_time, err);
+        retried = gcp_http_thread_requests() - sent > 1; /* an earlier attempt may have landed */
         fs_batch_free(b);
         if (rc == 0)
             snprintf(job->update_time, sizeof(job->update_time), "%s", commit_time);
@@ -108,6 +134,8 @@ static int commit_job(job_ref *job, json_t *fields, const char *session_status, 
         ff_log(NULL, FF_WARNING, json_pack("{s:s, s:s}", "jobId", job->job_id, "sessionId", job->session_id),
                "session no longer exists; updating the job alone");
     }
+    if (rc == FS_FAILED_PRECONDITION && retried && landed(job, path, fields))
+        rc = 0;
     json_decref(fields);
     if (rc == FS_FAILED_PRECONDITION)
         return ff_error_set(err, JOB_CONFLICT, "job %s changed since our last write", job->job_id);

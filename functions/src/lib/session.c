@@ -16,7 +16,7 @@ int session_path(char *out, size_t len, const char *project_id, const char *sess
 
 int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_doc **out, ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     *out = NULL;
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
@@ -32,7 +32,7 @@ int session_has_active_job(const json_t *session)
 int session_batch_set_job(fs_batch *b, const char *project_id, const char *session_id, const char *job_id,
                           const char *job_status, int64_t now, const fs_precondition *pre, ff_error *err)
 {
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
     json_t *fields = json_pack("{s:s, s:I}", "jobStatus", job_status, "updatedAt", (json_int_t)now);

@@ -31,7 +31,7 @@ static int64_t job_clock(const json_t *job)
 static int session_follows(fs_db *db, const char *project, const char *session_id, const char *job_id)
 {
     fs_doc *s = NULL;
-    char path[1024];
+    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
     const char *mask[] = {"jobId", NULL};
     ff_error err;
     if (session_path(path, sizeof(path), project, session_id) != 0 ||

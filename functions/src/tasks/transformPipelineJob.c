@@ -152,7 +152,11 @@ void transform_pipeline_job(ff_request *req, ff_response *res)
     fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
     run_ctx c = {.req = req, .step = "pipeline"};
     ff_error err = {0};
-    json_t *body = ff_req_json(req, &err);
+    if (strcmp(ff_req_method(req), "POST") != 0) {
+        respond_error(res, 405, "INVALID_REQUEST", "Method not allowed: use POST");
+        return;
+    }
+    json_t *body = tp_is_json_request(req) ? ff_req_json(req, &err) : NULL;
     if (body == NULL || tp_job_payload_parse(body, &c.p, &err) != 0) {
         ff_log(req, FF_WARNING, NULL, "invalid task payload: %s", body ? err.message : "not JSON");
         respond_error(res, 400, "INVALID_REQUEST", "Invalid task payload");

@@ -2,10 +2,21 @@
  * transform_pipeline.c - request and task-payload validation (see transform_pipeline.h).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "gcp/firestore.h"
 #include "lib/schemas/transform_pipeline.h"
 #include "schema.h"
+
+int tp_is_json_request(const ff_request *req)
+{
+    const char *type = ff_req_header(req, "content-type");
+    if (type == NULL)
+        return 0;
+    type += strspn(type, " \t");
+    size_t n = strcspn(type, "; \t");
+    return n == 16 && strncasecmp(type, "application/json", 16) == 0;
+}
 
 int tp_check_id(const char *field, const char *value, ff_error *err)
 {

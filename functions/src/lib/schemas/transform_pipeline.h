@@ -31,6 +31,12 @@ typedef struct tp_job_payload {
 int tp_start_request_parse(const json_t *body, tp_start_request *out, ff_error *err);
 /* Validates a task body; same error contract. */
 int tp_job_payload_parse(const json_t *body, tp_job_payload *out, ff_error *err);
+/*
+ * Nonzero when the request declares a JSON body: Content-Type application/json, any
+ * parameters, any case. The TypeScript onRequest / onTaskDispatched parse only those
+ * bodies as JSON; any other type (or none) fails validation there, and so here.
+ */
+int tp_is_json_request(const ff_request *req);
 /* Checks one ID as a Firestore document ID; err names `field`. */
 int tp_check_id(const char *field, const char *value, ff_error *err);
 
