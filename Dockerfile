@@ -31,5 +31,8 @@ RUN apt-get update \
 COPY --from=build /src/build/bin/functions /usr/local/bin/functions
 USER 10001:10001
 ENV PORT=8080
+# libcurl pulls in GnuTLS (through librtmp) without using it; its load-time global init
+# costs about 1.5 ms of cold start and 1 MiB of RSS for nothing.
+ENV GNUTLS_NO_IMPLICIT_INIT=1
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/functions"]
