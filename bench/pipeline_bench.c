@@ -8,6 +8,8 @@
  *   pipeline_bench lifecycle  URL N STUB_MS start -> completed, minus the stub time
  *   pipeline_bench load       URL C SECONDS the load test: C connections on fresh
  *                                           sessions, then verifies every job and session
+ *   pipeline_bench drive      URL C SECONDS the same load unverified (warm-up)
+ * LOAD_THINK_MS: each client pauses this long between requests.
  * URL is the functions server (all-functions mode). Figures are printed, never asserted.
  * Environment: FIRESTORE_EMULATOR_HOST, CLOUD_TASKS_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT.
  */
@@ -23,11 +25,10 @@
 #include "gcp/http.h"
 #include "gcp/tasks.h"
 
-#define PROJECT "bench-project"
-
 static fs_db *db;
 static const char *base_url;
 static char prefix[64];
+static char project[80]; /* the platform project of this run: runs never see each other's jobs */
 
 static int64_t now_us(void)
 {
@@ -61,7 +62,7 @@ static json_t *session_doc(const char *id)
     int64_t now = ff_now_ms();
     return json_pack(
         "{s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:[], s:[], s:n, s:n, s:n, s:n, s:I, s:I, s:n}", "id", id,
-        "projectId", PROJECT, "workspaceId", "bench-ws", "eventId", "experienceId", "bench-exp", "mode",
+        "projectId", project, "workspaceId", "bench-ws", "eventId", "experienceId", "bench-exp", "mode",
         "guest", "configSource", "published", "status", "active", "answers", "capturedMedia", "resultMedia",
         "jobId", "jobStatus", "createdBy", "createdAt", (json_int_t)now, "updatedAt", (json_int_t)now,
         "completedAt");
@@ -87,9 +88,9 @@ static void seed(int n)
     for (int start = 0; start < n; start += 500) {
         fs_batch *b = fs_batch_new(db);
         for (int i = start; i < n && i < start + 500; i++) {
-            char id[96], path[160];
+            char id[96], path[256];
             session_id(id, sizeof(id), i);
-            snprintf(path, sizeof(path), "projects/%s/sessions/%s", PROJECT, id);
+            snprintf(path, sizeof(path), "projects/%s/sessions/%s", project, id);
             json_t *s = session_doc(id);
             fs_batch_set(b, path, s, NULL, &err);
             json_decref(s);
@@ -106,7 +107,7 @@ static void seed(int n)
 static long post_start(const char *session, char *job_out)
 {
     char url[512], body[256];
-    snprintf(url, sizeof(url), "%s/startTransformPipeline?projectId=%s", base_url, PROJECT);
+    snprintf(url, sizeof(url), "%s/startTransformPipeline?projectId=%s", base_url, project);
     snprintf(body, sizeof(body), "{\"sessionId\":\"%s\",\"stepId\":\"bench\"}", session);
     const gcp_http_header h = {"Content-Type", "application/json"};
     gcp_http_request req = {.method = "POST",
@@ -130,15 +131,15 @@ static long post_start(const char *session, char *job_out)
 /* The same Firestore and Cloud Tasks calls, made directly: the emulators' own cost. */
 static long raw_start(const char *session)
 {
-    char spath[160], jpath[160], job[FS_ID_SIZE];
+    char spath[256], jpath[256], job[FS_ID_SIZE];
     ff_error err = {0};
     fs_doc *s = NULL, *e = NULL;
-    snprintf(spath, sizeof(spath), "projects/%s/sessions/%s", PROJECT, session);
+    snprintf(spath, sizeof(spath), "projects/%s/sessions/%s", project, session);
     if (fs_doc_get(db, spath, NULL, &s, &err) != 0 ||
         fs_doc_get(db, "workspaces/bench-ws/experiences/bench-exp", NULL, &e, &err) != 0)
         return 500;
     fs_new_id(job, &err);
-    snprintf(jpath, sizeof(jpath), "projects/%s/jobs/%s", PROJECT, job);
+    snprintf(jpath, sizeof(jpath), "projects/%s/jobs/%s", project, job);
     json_t *jd = json_pack("{s:s, s:s, s:s, s:I}", "id", job, "sessionId", session, "status", "pending",
                            "createdAt", (json_int_t)ff_now_ms());
     json_t *sd = json_pack("{s:s, s:s, s:I}", "jobId", job, "jobStatus", "pending", "updatedAt",
@@ -180,6 +181,7 @@ static int pool_size;
 static int64_t *latencies; /* per session index, in us; NULL = not recorded */
 static int64_t stop_at;
 static start_fn worker_fn;
+static int think_ms; /* pause between a client's requests (LOAD_THINK_MS) */
 
 static void *worker(void *arg)
 {
@@ -197,6 +199,8 @@ static void *worker(void *arg)
         atomic_fetch_add(st == 200 ? &ok_count : st == 409 ? &conflict_count : &error_count, 1);
         if (st >= 500 || st == 0)
             atomic_fetch_add(&server_error_count, 1);
+        if (think_ms > 0)
+            usleep((useconds_t)think_ms * 1000);
     }
     return NULL;
 }
@@ -265,8 +269,8 @@ static void throughput(int clients, double seconds)
 
 static int job_status(const char *job, char *status, size_t len)
 {
-    char path[160];
-    snprintf(path, sizeof(path), "projects/%s/jobs/%s", PROJECT, job);
+    char path[256];
+    snprintf(path, sizeof(path), "projects/%s/jobs/%s", project, job);
     fs_doc *d = NULL;
     ff_error err = {0};
     if (fs_doc_get(db, path, NULL, &d, &err) != 0)
@@ -303,12 +307,14 @@ static void count_jobs(int *total, int *completed, int *active, int *sessions_co
 {
     fs_doc_list jobs = {0}, sessions = {0};
     ff_error err = {0};
-    char parent[64];
-    snprintf(parent, sizeof(parent), "projects/%s", PROJECT);
-    const fs_query_def qj = {.parent = parent, .collection = "jobs"};
+    char parent[128];
+    snprintf(parent, sizeof(parent), "projects/%s", project);
+    const char *const job_fields[] = {"status", NULL}, *const session_fields[] = {"jobId", NULL};
+    const fs_query_def qj = {.parent = parent, .collection = "jobs", .select = job_fields};
     json_t *done = json_string("completed");
     const fs_filter f = {"jobStatus", FS_OP_EQ, done};
-    const fs_query_def qs = {.parent = parent, .collection = "sessions", .filters = &f, .n_filters = 1};
+    const fs_query_def qs = {
+        .parent = parent, .collection = "sessions", .filters = &f, .n_filters = 1, .select = session_fields};
     if (fs_query(db, &qj, &jobs, &err) != 0 || fs_query(db, &qs, &sessions, &err) != 0)
         die("verify query", &err);
     *total = (int)jobs.n;
@@ -354,6 +360,21 @@ static int load(int clients, double seconds)
     return pass ? 0 : 1;
 }
 
+/* Load without verification (warm-up): drives, then waits until no job is active. */
+static int drive_only(int clients, double seconds)
+{
+    pool_size = (int)(seconds * 600) + 2000;
+    seed(pool_size);
+    drive(post_start_only, clients, seconds, 0);
+    int total, completed, active = 1, done;
+    while (active > 0) {
+        sleep(2);
+        count_jobs(&total, &completed, &active, &done);
+    }
+    printf("warm-up: %d requests, %d x 5xx\n", atomic_load(&next_session), atomic_load(&server_error_count));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -371,6 +392,8 @@ int main(int argc, char **argv)
     if (gcp_tasks_queue_ensure(&raw_queue, &err) != GCP_TASKS_OK)
         die("bench queue", &err);
     snprintf(prefix, sizeof(prefix), "b%lld", (long long)ff_now_ms());
+    snprintf(project, sizeof(project), "bench-%s", prefix);
+    think_ms = getenv("LOAD_THINK_MS") ? atoi(getenv("LOAD_THINK_MS")) : 0;
     if (strcmp(argv[1], "latency") == 0)
         latency(atoi(argv[3]));
     else if (strcmp(argv[1], "throughput") == 0 && argc == 5)
@@ -379,6 +402,8 @@ int main(int argc, char **argv)
         lifecycle(atoi(argv[3]), atoi(argv[4]));
     else if (strcmp(argv[1], "load") == 0 && argc == 5)
         return load(atoi(argv[3]), atof(argv[4]));
+    else if (strcmp(argv[1], "drive") == 0 && argc == 5)
+        return drive_only(atoi(argv[3]), atof(argv[4]));
     else
         return 2;
     return 0;

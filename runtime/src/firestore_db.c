@@ -281,3 +281,12 @@ int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *b
     free(text);
     return rc;
 }
+
+int fs_stream_item_error(const json_t *item, const char *op, ff_error *err)
+{
+    json_t *e = json_object_get(item, "error");
+    if (e == NULL)
+        return 0;
+    return ff_error_set(err, fs_status_from_name(json_string_value(json_object_get(e, "status"))),
+                        "firestore %s: %s", op, json_string_value(json_object_get(e, "message")));
+}

@@ -151,10 +151,9 @@ static int read_batch_response(const fs_db *db, const json_t *res, const char *c
     json_t *item;
     json_array_foreach(res, i, item)
     {
-        json_t *e = json_object_get(item, "error");
-        if (e != NULL) /* an error in the middle of the stream */
-            return ff_error_set(err, fs_status_from_name(json_string_value(json_object_get(e, "status"))),
-                                "firestore batchGet: %s", json_string_value(json_object_get(e, "message")));
+        int rc = fs_stream_item_error(item, "batchGet", err);
+        if (rc != 0)
+            return rc;
         json_t *found = json_object_get(item, "found");
         if (found != NULL && place_found(db, found, paths, n, out, err) != 0)
             return err->code;

@@ -42,6 +42,13 @@ static inline int fs_read_retry(const char *txn)
 enum { FS_PATH_DOC = 0, FS_PATH_COLLECTION = 1, FS_PATH_PARENT = 2 /* "" or a document */ };
 
 int fs_path_check(const char *path, int kind, ff_error *err);
+
+/*
+ * Streamed answers (batchGet, runQuery) are arrays whose items may carry an "error" in
+ * the middle of the stream. Returns 0 when item has none, else its status with err set
+ * ("firestore <op>: <message>").
+ */
+int fs_stream_item_error(const json_t *item, const char *op, ff_error *err);
 /* path with each segment percent-encoded for a URL. malloc'd; NULL on out of memory. */
 char *fs_path_encode(const char *path);
 /* Appends the percent-encoding of s to a URL query value. malloc'd. */

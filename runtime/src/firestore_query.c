@@ -107,6 +107,12 @@ static json_t *structured_query(const fs_db *db, const fs_query_def *q, ff_error
     }
     if (q->limit > 0)
         json_object_set_new(sq, "limit", json_integer(q->limit));
+    if (q->select != NULL) {
+        json_t *fields = json_array();
+        for (size_t i = 0; q->select[i] != NULL; i++)
+            json_array_append_new(fields, json_pack("{ss}", "fieldPath", q->select[i]));
+        json_object_set_new(sq, "select", json_pack("{so}", "fields", fields));
+    }
     return sq;
 }
 
@@ -130,10 +136,9 @@ static int read_results(const fs_db *db, const json_t *res, fs_doc_list *out, ff
     json_t *item;
     json_array_foreach(res, i, item)
     {
-        json_t *e = json_object_get(item, "error");
-        if (e != NULL) /* an error in the middle of the stream */
-            return ff_error_set(err, fs_status_from_name(json_string_value(json_object_get(e, "status"))),
-                                "firestore runQuery: %s", json_string_value(json_object_get(e, "message")));
+        int rc = fs_stream_item_error(item, "runQuery", err);
+        if (rc != 0)
+            return rc;
         json_t *doc = json_object_get(item, "document");
         if (doc == NULL)
             continue; /* progress entries carry only a readTime */

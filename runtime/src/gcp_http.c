@@ -269,6 +269,9 @@ static CURLcode perform_once(CURL *h, const gcp_http_request *req, struct curl_s
         curl_easy_setopt(h, CURLOPT_SHARE, g_http.share);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* A handle talks to one or two hosts (Firestore, Cloud Tasks): two cached connections
+     * each keep the process at most 2 * POOL_MAX idle sockets after any burst. */
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));

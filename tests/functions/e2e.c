@@ -135,9 +135,14 @@ void e2e_fini(void)
 
 void e2e_init(e2e *t, const char *const env[])
 {
-    memset(t, 0, sizeof(*t));
     char project[64];
     e2e_new_project(project);
+    e2e_init_project(t, project, env);
+}
+
+void e2e_init_project(e2e *t, const char *project, const char *const env[])
+{
+    memset(t, 0, sizeof(*t));
     t->srv = e2e_server_spawn(project, env);
     e2e_server_wait_ready(&t->srv);
     ff_error err = {0};

@@ -81,6 +81,8 @@ typedef struct e2e {
 
 /* Starts a ready server (env as for e2e_server_spawn) and opens the database handle. */
 void e2e_init(e2e *t, const char *const env[]);
+/* The same for a given GCP project (from e2e_new_project), e.g. to script a fake first. */
+void e2e_init_project(e2e *t, const char *project, const char *const env[]);
 
 /* ---- documents ------------------------------------------------------------------------ */
 

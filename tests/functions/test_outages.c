@@ -7,12 +7,15 @@
  *     failed with error.code UNKNOWN and a client-safe message, the session shows failed
  *     (so it is not blocked), the detail is in the server log; once the tasks path works
  *     again a new request for the same session is accepted and runs to completion;
+ *   - a task refused with 409 on its first attempt (what the Cloud Tasks emulator answers
+ *     when its queue is full) is not taken for "already exists": the job is failed, 500;
  *   - Firestore out of reach at request time (through tcp_proxy, switched off):
  *     500 INTERNAL_ERROR with no internal detail, nothing written; back on, it works.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/fake_google.h"
 #include "e2e.h"
 #include "tcp_proxy.h"
 
@@ -132,4 +135,37 @@ E2E_TEST(outages, unreachable_firestore_is_500_without_detail)
     fs_doc_free(e2e_wait_job(&t, id, "completed", 15000));
     e2e_check_servers(); /* stop the server before the proxy goes */
     tcp_proxy_free(proxy);
+}
+
+E2E_TEST(outages, a_task_refused_as_existing_on_its_first_attempt_fails_the_job)
+{
+    fake_google *fg = fake_google_start();
+    cr_assert_not_null(fg);
+    char project[64], tasks[96], queue[256], task_route[300];
+    e2e_new_project(project);
+    snprintf(queue, sizeof(queue), "/projects/%s/locations/europe-west1/queues/transformPipelineJob",
+             project);
+    snprintf(task_route, sizeof(task_route), "%s/tasks", queue);
+    fake_google_route(fg, "POST", queue, 200, "{}");
+    fake_google_route(fg, "POST", task_route, 409, "\"A task with the same name already exists\"");
+    snprintf(tasks, sizeof(tasks), "CLOUD_TASKS_EMULATOR_HOST=%s", fake_google_host(fg));
+    const char *env[] = {tasks, NULL};
+    e2e t;
+    e2e_init_project(&t, project, env);
+    e2e_seed(&t);
+    th_response res;
+    e2e_request_job(&t, &res);
+    e2e_expect_error(&res, 500, "INTERNAL_ERROR");
+    th_response_free(&res);
+    cr_expect_eq(fake_google_count(fg, task_route), 1, "the task was not asked for exactly once");
+    fs_doc_list jobs = e2e_list_jobs(&t);
+    cr_assert_eq(jobs.n, 1, "%zu jobs", jobs.n);
+    const json_t *f = jobs.docs[0]->fields;
+    cr_expect_str_eq(json_string_value(json_object_get(f, "status")), "failed");
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(f, "error"), "code")), "UNKNOWN");
+    fs_doc_list_free(&jobs);
+    fs_doc *session = e2e_get_session(&t);
+    cr_expect_str_eq(e2e_str(session, "jobStatus"), "failed", "the session stays blocked");
+    fs_doc_free(session);
+    fake_google_stop(fg);
 }

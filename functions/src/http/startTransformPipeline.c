@@ -209,8 +209,20 @@ static int enqueue(start_ctx *c, ff_error *err)
         .oidc_service_account_email = cfg->service_account[0] ? cfg->service_account : NULL,
         .dispatch_deadline_s = 600,
     };
+    unsigned long sent = gcp_http_thread_requests();
     int rc = gcp_tasks_create(&task, NULL, err);
     json_decref(body);
+    /*
+     * The job is new, so its task can exist already only if an earlier attempt of this
+     * very call created it. An ALREADY_EXISTS on the first attempt is a refusal in
+     * disguise (the Cloud Tasks emulator answers 409 when its queue is full): treating it
+     * as done would leave the job pending forever.
+     */
+    if (rc == GCP_TASKS_ALREADY_EXISTS && gcp_http_thread_requests() - sent <= 1) {
+        ff_error_set(err, -1, "task refused: ALREADY_EXISTS on the first attempt for a new job (%s)",
+                     err->message);
+        return -1;
+    }
     return rc == GCP_TASKS_OK || rc == GCP_TASKS_ALREADY_EXISTS ? 0 : -1;
 }
 

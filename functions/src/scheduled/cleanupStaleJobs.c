@@ -85,8 +85,15 @@ void cleanup_stale_jobs(ff_request *req, ff_response *res)
     int64_t cutoff = ff_now_ms() - cfg->job_timeout_ms - cfg->stale_margin_ms;
     json_t *active = json_pack("[s, s]", "pending", "running");
     const fs_filter filter = {"status", FS_OP_IN, active};
-    const fs_query_def q = {
-        .collection = "jobs", .all_descendants = 1, .filters = &filter, .n_filters = 1, .limit = SWEEP_LIMIT};
+    /* Only what the sweep reads: jobs carry whole snapshots. */
+    const char *const fields[] = {"projectId", "sessionId", "createdAt", "startedAt", "progress.currentStep",
+                                  NULL};
+    const fs_query_def q = {.select = fields,
+                            .collection = "jobs",
+                            .all_descendants = 1,
+                            .filters = &filter,
+                            .n_filters = 1,
+                            .limit = SWEEP_LIMIT};
     fs_doc_list list = {0};
     int rc = fs_query(db, &q, &list, &err);
     json_decref(active);

@@ -299,7 +299,8 @@ typedef struct fs_query_def {
     size_t n_filters;
     const fs_order *order;
     size_t n_order;
-    int limit; /* 0 = no limit */
+    int limit;                 /* 0 = no limit */
+    const char *const *select; /* NULL-terminated field paths to return; NULL = whole documents */
 } fs_query_def;
 
 /* Runs a query. On success *out holds new documents the caller frees with
