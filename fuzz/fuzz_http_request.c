@@ -165,7 +165,8 @@ static int predict_start(ff_request *req, const char **code)
     if (project == NULL || project[0] == '\0' || ff_req_query_count(req, "projectId") != 1)
         return 400;
     ff_error err = {0};
-    json_t *json = ff_req_json(req, &err);
+    json_t *json =
+        tp_is_json_request(req) ? ff_req_json(req, &err) : NULL; /* JSON only as application/json */
     tp_start_request start;
     if (json == NULL || tp_check_id("projectId", project, &err) != 0 ||
         tp_start_request_parse(json, &start, &err) != 0)
@@ -218,17 +219,18 @@ static void invoke_job(const fz_http *h)
         ff_request_dispose(&req);
         return;
     }
-    json_t *json = ff_req_json(&req, NULL);
+    int post = strcmp(ff_req_method(&req), "POST") == 0;
+    json_t *json = tp_is_json_request(&req) ? ff_req_json(&req, NULL) : NULL;
     tp_job_payload payload;
     ff_error err = {0};
     int valid = json != NULL && tp_job_payload_parse(json, &payload, &err) == 0;
     ff_request_dispose(&req);
-    if (valid)
+    if (post && valid)
         return; /* would read the job from Firestore */
     ff_local_result out;
     if (ff_invoke_local(g_app, "transformPipelineJob", h->method, h->target, (const char *const *)h->headers,
                         h->body, h->body_len, &out, &err) == 0) {
-        check_error_answer(&out, 400, "INVALID_REQUEST");
+        check_error_answer(&out, post ? 400 : 405, "INVALID_REQUEST");
         ff_local_result_free(&out);
     }
 }

@@ -62,35 +62,13 @@ static const char *const base_env[] = {
     "TASKS_SERVICE_ACCOUNT=contract-test@demo-contract.iam.gserviceaccount.com",
     "FIRESTORE_EMULATOR_HOST",
     "CLOUD_TASKS_EMULATOR_HOST",
+    NULL,
 };
-
-static int names_equal(const char *a, const char *b)
-{
-    size_t n = strcspn(a, "=");
-    return n == strcspn(b, "=") && strncmp(a, b, n) == 0;
-}
-
-/* env followed by the base entries env does not mention, in out (room for 64). */
-static void merge_env(const char *const env[], const char *out[64])
-{
-    size_t n = 0;
-    for (size_t i = 0; env != NULL && env[i] != NULL && n < 48; i++)
-        out[n++] = env[i];
-    size_t given = n;
-    for (size_t b = 0; b < sizeof(base_env) / sizeof(base_env[0]); b++) {
-        int overridden = 0;
-        for (size_t i = 0; i < given && !overridden; i++)
-            overridden = names_equal(out[i], base_env[b]);
-        if (!overridden)
-            out[n++] = base_env[b];
-    }
-    out[n] = NULL;
-}
 
 spawn_proc *ct_spawn_raw(const char *const args[], const char *const env[])
 {
     const char *merged[64];
-    merge_env(env, merged);
+    spawn_env_merge(base_env, env, merged, sizeof(merged) / sizeof(merged[0]));
     spawn_proc *p = spawn_start(ct_bin(), args, merged);
     cr_assert_not_null(p, "cannot start %s", ct_bin());
     if (g_n_started < sizeof(g_started) / sizeof(g_started[0]))

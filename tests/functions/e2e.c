@@ -40,12 +40,6 @@ void e2e_new_project(char out[64])
         n += snprintf(out + n, 64 - (size_t)n, "%02x", r[i]);
 }
 
-static int same_name(const char *a, const char *b)
-{
-    size_t na = strcspn(a, "="), nb = strcspn(b, "=");
-    return na == nb && strncmp(a, b, na) == 0;
-}
-
 e2e_server e2e_server_spawn(const char *gcp_project, const char *const env[])
 {
     e2e_server s = {.port = spawn_free_port()};
@@ -55,20 +49,10 @@ e2e_server e2e_server_spawn(const char *gcp_project, const char *const env[])
     char port[16], project[96];
     snprintf(port, sizeof(port), "%d", s.port);
     snprintf(project, sizeof(project), "GOOGLE_CLOUD_PROJECT=%s", gcp_project);
-    const char *defaults[] = {project, "TRANSFORM_STUB_DURATION_MS=0", "FF_SHUTDOWN_GRACE=3",
-                              "AUTH_REQUIRED=0", "FIREBASE_AUTH_EMULATOR_HOST"};
+    const char *defaults[] = {project,           "TRANSFORM_STUB_DURATION_MS=0", "FF_SHUTDOWN_GRACE=3",
+                              "AUTH_REQUIRED=0", "FIREBASE_AUTH_EMULATOR_HOST",  NULL};
     const char *merged[48];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-        int overridden = 0;
-        for (size_t j = 0; env != NULL && env[j] != NULL; j++)
-            overridden |= same_name(defaults[i], env[j]);
-        if (!overridden)
-            merged[n++] = defaults[i];
-    }
-    for (size_t j = 0; env != NULL && env[j] != NULL && n < 47; j++)
-        merged[n++] = env[j];
-    merged[n] = NULL;
+    spawn_env_merge(defaults, env, merged, sizeof(merged) / sizeof(merged[0]));
     const char *args[] = {"--host", "127.0.0.1", "--port", port, NULL};
     s.start_ms = spawn_now_ms();
     s.proc = spawn_start(bin(), args, merged);

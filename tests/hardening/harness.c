@@ -43,12 +43,6 @@ void hw_init(hw *w)
     cr_assert_not_null(w->db, "fs_db_open: %s", err.message);
 }
 
-static int same_name(const char *a, const char *b)
-{
-    size_t na = strcspn(a, "="), nb = strcspn(b, "=");
-    return na == nb && strncmp(a, b, na) == 0;
-}
-
 hw_server hw_start(hw *w, const char *const env[])
 {
     hw_server s = {.port = spawn_free_port()};
@@ -57,20 +51,15 @@ hw_server hw_start(hw *w, const char *const env[])
     char port[16], project[96];
     snprintf(port, sizeof(port), "%d", s.port);
     snprintf(project, sizeof(project), "GOOGLE_CLOUD_PROJECT=%s", w->gcp);
-    const char *defaults[] = {project,           "TRANSFORM_STUB_DURATION_MS=0", "FF_SHUTDOWN_GRACE=3",
-                              "AUTH_REQUIRED=0", "FIREBASE_AUTH_EMULATOR_HOST",  "TRANSFORM_JOB_URL"};
+    const char *defaults[] = {project,
+                              "TRANSFORM_STUB_DURATION_MS=0",
+                              "FF_SHUTDOWN_GRACE=3",
+                              "AUTH_REQUIRED=0",
+                              "FIREBASE_AUTH_EMULATOR_HOST",
+                              "TRANSFORM_JOB_URL",
+                              NULL};
     const char *merged[48];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-        int overridden = 0;
-        for (size_t j = 0; env != NULL && env[j] != NULL; j++)
-            overridden |= same_name(defaults[i], env[j]);
-        if (!overridden)
-            merged[n++] = defaults[i];
-    }
-    for (size_t j = 0; env != NULL && env[j] != NULL && n < 47; j++)
-        merged[n++] = env[j];
-    merged[n] = NULL;
+    spawn_env_merge(defaults, env, merged, sizeof(merged) / sizeof(merged[0]));
     const char *args[] = {"--host", "127.0.0.1", "--port", port, NULL};
     s.proc = spawn_start(bin(), args, merged);
     cr_assert_not_null(s.proc, "cannot start %s", bin());

@@ -370,3 +370,26 @@ int spawn_wait_stdout(const spawn_proc *p, const char *needle, int timeout_ms)
         spawn_sleep_ms(20);
     }
 }
+
+/* Whether two "NAME=VALUE" / "NAME" entries name the same variable. */
+static int same_env_name(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "="), nb = strcspn(b, "=");
+    return na == nb && strncmp(a, b, na) == 0;
+}
+
+size_t spawn_env_merge(const char *const defaults[], const char *const env[], const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; defaults != NULL && defaults[i] != NULL && n + 1 < cap; i++) {
+        int overridden = 0;
+        for (size_t j = 0; env != NULL && env[j] != NULL; j++)
+            overridden |= same_env_name(defaults[i], env[j]);
+        if (!overridden)
+            out[n++] = defaults[i];
+    }
+    for (size_t j = 0; env != NULL && env[j] != NULL && n + 1 < cap; j++)
+        out[n++] = env[j];
+    out[n] = NULL;
+    return n;
+}

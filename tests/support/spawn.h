@@ -45,6 +45,12 @@ int spawn_port_open(int port);
  */
 spawn_proc *spawn_start(const char *path, const char *const args[], const char *const env[]);
 pid_t spawn_pid(const spawn_proc *p);
+/*
+ * Merges environment changes for spawn_start: every entry of defaults ("NAME=VALUE" or
+ * "NAME") not named in env, then all of env, into out (cap slots, NULL-terminated; the
+ * strings are borrowed). Returns the number of entries.
+ */
+size_t spawn_env_merge(const char *const defaults[], const char *const env[], const char **out, size_t cap);
 /* Paths of the stdout and stderr files (owned by p). */
 const char *spawn_stdout_path(const spawn_proc *p);
 const char *spawn_stderr_path(const spawn_proc *p);
