@@ -152,43 +152,63 @@ static int abandon_landed_job(start_ctx *c)
     return 1;
 }
 
-/* Builds and commits the job. 0 = created; otherwise the response is written. */
+/* How one attempt at creating the job ended. */
+typedef enum { CREATE_DONE, CREATE_ANSWERED, CREATE_RETRY, CREATE_FAILED } create_outcome;
+
+/*
+ * One attempt: read the session and the experience, build the job, commit it with the
+ * session update. CREATE_RETRY when the session changed since it was read.
+ */
+static create_outcome create_once(start_ctx *c, ff_error *err)
+{
+    fs_doc *session = NULL, *experience = NULL;
+    if (load_session(c, &session) != 0)
+        return CREATE_ANSWERED;
+    const json_t *s = session->fields;
+    int64_t version = 1;
+    const json_t *transform = NULL;
+    int rc = experience_fetch(c->db, json_string_value(json_object_get(s, "workspaceId")),
+                              json_string_value(json_object_get(s, "experienceId")), &experience, err);
+    if (rc == 0)
+        transform = experience_pick_transform(
+            experience->fields, json_string_value(json_object_get(s, "configSource")), &version);
+    create_outcome out = CREATE_FAILED;
+    if (rc == FS_NOT_FOUND || (rc == 0 && transform == NULL)) {
+        respond_error(c->res, 404, "TRANSFORM_NOT_FOUND",
+                      "No transform configuration found for this experience");
+        out = CREATE_ANSWERED;
+    } else if (rc == 0 && fs_new_id(c->job_id, err) == 0) {
+        json_t *job =
+            job_new_document(c->job_id, c->project_id, s, c->body.step_id, transform, version, ff_now_ms());
+        rc = commit_job(c, session, job, err);
+        json_decref(job);
+        if (rc == 0)
+            out = CREATE_DONE;
+        else if (abandon_landed_job(c))
+            out = CREATE_FAILED; /* it landed after all, now failed: do not create another */
+        else if (rc == FS_FAILED_PRECONDITION)
+            out = CREATE_RETRY;
+    }
+    fs_doc_free(session);
+    fs_doc_free(experience);
+    return out;
+}
+
+/* Creates the job. 0 = created; otherwise the response is written. */
 static int create_job(start_ctx *c)
 {
     ff_error err = {0};
     for (int attempt = 1;; attempt++) {
-        fs_doc *session = NULL, *experience = NULL;
-        if (load_session(c, &session) != 0)
+        create_outcome out = create_once(c, &err);
+        if (out == CREATE_DONE)
+            return 0;
+        if (out == CREATE_ANSWERED)
             return -1;
-        const json_t *s = session->fields;
-        int rc = experience_fetch(c->db, json_string_value(json_object_get(s, "workspaceId")),
-                                  json_string_value(json_object_get(s, "experienceId")), &experience, &err);
-        int64_t version = 1;
-        const json_t *transform = NULL;
-        if (rc == 0)
-            transform = experience_pick_transform(
-                experience->fields, json_string_value(json_object_get(s, "configSource")), &version);
-        if (rc == FS_NOT_FOUND || (rc == 0 && transform == NULL)) {
-            respond_error(c->res, 404, "TRANSFORM_NOT_FOUND",
-                          "No transform configuration found for this experience");
-            rc = -2;
-        } else if (rc == 0 && (rc = fs_new_id(c->job_id, &err)) == 0) {
-            json_t *job = job_new_document(c->job_id, c->project_id, s, c->body.step_id, transform, version,
-                                           ff_now_ms());
-            rc = commit_job(c, session, job, &err);
-            if (rc != 0 && abandon_landed_job(c))
-                rc = -3; /* answered 500 below, not retried */
-            json_decref(job);
+        /* CREATE_RETRY: another request changed the session since we read it: look again. */
+        if (out == CREATE_FAILED || attempt >= MAX_COMMIT_ATTEMPTS) {
+            respond_internal(c->req, c->res, err.message[0] ? err.message : "job creation failed");
+            return -1;
         }
-        fs_doc_free(session);
-        fs_doc_free(experience);
-        if (rc == 0 || rc == -2)
-            return rc;
-        /* Another request changed the session since we read it: look again. */
-        if (rc == FS_FAILED_PRECONDITION && attempt < MAX_COMMIT_ATTEMPTS)
-            continue;
-        respond_internal(c->req, c->res, err.message);
-        return -1;
     }
 }
 
