@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "spawn.h"
+#include "spawn_internal.h"
 
 struct th_client {
     CURL *curl;
@@ -52,7 +52,7 @@ static void headers_clear(th_response *res)
     res->n_headers = 0;
 }
 
-static void header_add(th_response *res, const char *line, size_t len)
+void th_response_add_header(th_response *res, const char *line, size_t len)
 {
     const char *colon = memchr(line, ':', len);
     if (colon == NULL)
@@ -79,7 +79,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
         headers_clear(t->res);
     else
-        header_add(t->res, data, len);
+        th_response_add_header(t->res, data, len);
     return len;
 }
 

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "spawn_internal.h"
 
 int th_raw_connect(int port)
 {
@@ -81,23 +81,6 @@ static int fill(int fd, rbuf *b, int64_t end)
     return 0;
 }
 
-static void add_header(th_response *r, const char *line, size_t len)
-{
-    const char *colon = memchr(line, ':', len);
-    if (colon == NULL)
-        return;
-    const char *v = colon + 1, *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    th_header *h = realloc(r->headers, (r->n_headers + 1) * sizeof(*h));
-    if (h == NULL)
-        return;
-    r->headers = h;
-    h[r->n_headers].name = strndup(line, (size_t)(colon - line));
-    h[r->n_headers].value = strndup(v, (size_t)(end - v));
-    r->n_headers++;
-}
-
 /* Parses the status line and headers in head[0..len). */
 static void parse_head(th_response *r, const char *head, size_t len)
 {
@@ -109,7 +92,7 @@ static void parse_head(th_response *r, const char *head, size_t len)
         if (nl == NULL)
             break;
         if (line != head && nl > line)
-            add_header(r, line, (size_t)(nl - line));
+            th_response_add_header(r, line, (size_t)(nl - line));
         line = nl + 2;
     }
 }
