@@ -20,7 +20,9 @@ CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-para
 LDFLAGS  := $(SAN) -pthread
 LDLIBS    = $(PKG_LIBS) -lm
 
-RUNTIME_SRC   := $(sort $(wildcard runtime/src/*.c))
+FF_SRC        := $(sort $(wildcard runtime/src/ff/*.c))
+GCP_SRC       := $(sort $(wildcard runtime/src/gcp/*.c))
+RUNTIME_SRC   := $(FF_SRC) $(GCP_SRC)
 SHARED_SRC    := $(sort $(wildcard shared/src/*.c))
 FUNCTIONS_SRC := $(sort $(filter-out functions/src/main.c,$(shell find functions/src -name '*.c')))
 SUPPORT_SRC   := $(sort $(filter-out tests/support/functions_test_main.c,$(wildcard tests/support/*.c)))

@@ -19,13 +19,13 @@ FUZZ_LDFLAGS   := $(FUZZ_SAN) -fsanitize=fuzzer -pthread
 
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
-FUZZ_LIB_SRC    := $(sort $(wildcard runtime/src/*.c) $(wildcard shared/src/*.c) \
+FUZZ_LIB_SRC    := $(sort $(wildcard runtime/src/ff/*.c runtime/src/gcp/*.c) $(wildcard shared/src/*.c) \
                      $(filter-out functions/src/main.c,$(shell find functions/src -name '*.c')))
 FUZZ_LIB_OBJ    := $(call fuzz_obj,$(FUZZ_LIB_SRC))
 FUZZ_COMMON_OBJ := $(call fuzz_obj,fuzz/harness_util.c)
 # fuzz_token compiles auth_keys.c into keys_access.c (to reach its static parsers and caches).
 FUZZ_EXTRA_fuzz_token := $(call fuzz_obj,fuzz/keys_access.c)
-FUZZ_DROP_fuzz_token  := $(call fuzz_obj,runtime/src/auth_keys.c)
+FUZZ_DROP_fuzz_token  := $(call fuzz_obj,runtime/src/gcp/auth_keys.c)
 
 .PHONY: fuzz fuzz-build
 

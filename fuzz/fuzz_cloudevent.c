@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../runtime/src/cloudevent.h"
+#include "../runtime/src/ff/cloudevent.h"
 #include "harness_util.h"
 
 static ff_app *g_app;

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/src/firestore_internal.h"
+#include "../runtime/src/gcp/firestore_internal.h"
 #include "gcp/http.h"
 #include "harness_util.h"
 

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/src/auth_internal.h"
+#include "../runtime/src/gcp/auth_internal.h"
 #include "gcp/auth.h"
 #include "harness_util.h"
 #include "keys_access.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../runtime/src/log.h"
+#include "../runtime/src/ff/log.h"
 #include "harness_util.h"
 
 void fz_fail(const char *file, int line, const char *msg)

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/src/request.h"
+#include "../runtime/src/ff/request.h"
 
 /* A fuzz input read as "METHOD TARGET\nName: value\n...\n\nbody". Everything is owned. */
 typedef struct fz_http {

@@ -1,9 +1,9 @@
 /*
- * keys_access.c - compiles runtime/src/auth_keys.c into this file to reach its static
+ * keys_access.c - compiles runtime/src/gcp/auth_keys.c into this file to reach its static
  * parsers (parse_jwks, parse_x509_map) and its caches (see keys_access.h). The token
  * harness links this instead of auth_keys.c.
  */
-#include "../runtime/src/auth_keys.c"
+#include "../runtime/src/gcp/auth_keys.c"
 
 #include "keys_access.h"
 

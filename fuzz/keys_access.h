@@ -1,5 +1,5 @@
 /*
- * keys_access.h - reaches the static internals of runtime/src/auth_keys.c for the token
+ * keys_access.h - reaches the static internals of runtime/src/gcp/auth_keys.c for the token
  * harness (keys_access.c compiles auth_keys.c into itself): key-document parsing and an
  * offline key cache, so ID-token verification never fetches anything.
  */
@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "../runtime/src/auth_idtoken.h"
+#include "../runtime/src/gcp/auth_idtoken.h"
 
 /*
  * Parses doc as a fetched key response of src would be parsed (JWKS or x509 map) and

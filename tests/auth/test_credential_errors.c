@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/src/log.h"
+#include "../../runtime/src/ff/log.h"
 #include "auth_helpers.h"
 #include "gcp/auth.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/src/firestore_internal.h"
+#include "../../runtime/src/gcp/firestore_internal.h"
 #include "fs_helpers.h"
 
 TestSuite(path);

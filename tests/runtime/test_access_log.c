@@ -6,8 +6,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../runtime/src/log.h"
-#include "../../runtime/src/server.h"
+#include "../../runtime/src/ff/log.h"
+#include "../../runtime/src/ff/server.h"
 #include "unit.h"
 
 static ut_log g_log;

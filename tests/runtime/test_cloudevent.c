@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../runtime/src/cloudevent.h"
+#include "../../runtime/src/ff/cloudevent.h"
 #include "unit.h"
 
 #define CE_BINARY "ce-id", "id-1", "ce-source", "//src", "ce-type", "t.created", "ce-specversion", "1.0"

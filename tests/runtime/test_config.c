@@ -6,7 +6,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "../../runtime/src/config.h"
+#include "../../runtime/src/ff/config.h"
 
 /* The environment ff_config_parse sees: "NAME=VALUE" strings, NULL-terminated. */
 static const char *const *g_env;

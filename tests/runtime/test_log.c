@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/src/log.h"
+#include "../../runtime/src/ff/log.h"
 #include "unit.h"
 
 #define TRACE "0af7651916cd43dd8448eb211c80319c"

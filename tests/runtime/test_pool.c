@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "../../runtime/src/pool.h"
+#include "../../runtime/src/ff/pool.h"
 #include "ff.h"
 
 static void sleep_ms(int ms)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/src/log.h"
+#include "../../runtime/src/ff/log.h"
 #include "unit.h"
 
 ff_request *ut_request(const char *method, const char *target, const char *body, size_t body_len, ...)

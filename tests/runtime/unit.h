@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "../../runtime/src/request.h"
+#include "../../runtime/src/ff/request.h"
 
 /*
  * A heap request for method + target with body[0..body_len) and headers given as
