@@ -30,6 +30,11 @@ ALL_TEST_DIRS := $(filter-out support,$(sort $(notdir $(patsubst %/,%,$(dir $(wi
 # SUITES="firestore auth" runs only those tests/<dir> suites.
 TEST_DIRS     := $(if $(SUITES),$(filter $(SUITES),$(ALL_TEST_DIRS)),$(ALL_TEST_DIRS))
 
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
+# Checks that are not Criterion suites: each mk/*.mk fragment appends its targets, and
+# `make test` runs them after the suites (not when SUITES picks some).
+TEST_EXTRA :=
+
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
@@ -69,11 +74,12 @@ $(foreach d,$(TEST_DIRS),$(eval $(call suite_rule,$(d))))
 test-build: $(BUILD)/bin/functions $(BUILD)/bin/functions-test $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
 
 test: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory -j$(NPROC) test-build
 	@BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+	@for t in $(if $(SUITES),,$(TEST_EXTRA)); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 test-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-build
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    scripts/run-tests.sh $(addprefix build/asan/tests/,$(TEST_DIRS))
@@ -81,7 +87,7 @@ test-asan: deps
 # The unit suites (no servers) under valgrind memcheck.
 VALGRIND_SUITES ?= runtime shared
 test-valgrind: deps
-	@$(MAKE) --no-print-directory SUITES="$(VALGRIND_SUITES)" test-build
+	@$(MAKE) --no-print-directory -j$(NPROC) SUITES="$(VALGRIND_SUITES)" test-build
 	@FF_VALGRIND=1 BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(VALGRIND_SUITES))
 
 run: deps all
@@ -103,5 +109,6 @@ clean:
 	rm -rf build
 
 include fuzz/fuzz.mk
+include $(wildcard mk/*.mk)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -141,6 +141,8 @@ typedef struct ff_function_def {
     unsigned timeout_s;          /* 0 = 60 */
     unsigned max_concurrency;    /* concurrent invocations; 0 = 80 (Cloud Run's default) */
     unsigned max_queue;          /* requests waiting for a slot before 429; 0 = 4 * max_concurrency */
+    size_t max_body;             /* body limit in bytes (413 beyond it, refused before it is
+                                    buffered); 0 = the server's --body-limit */
     void *userdata;              /* returned by ff_req_userdata */
     /*
      * Optional start-up check, called once for each function being served after the
