@@ -1,10 +1,6 @@
 # Build, test and run the transform pipeline backend.
-#   make            build/bin/functions (every function in functions/src/index.c)
-#   make test       install missing deps, build, run every Criterion suite against real emulators
-#   make test-asan  the same suites under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make test-valgrind  the unit suites under valgrind memcheck
-#   make run        the local stack (emulators + all functions)
-#   make bench      benchmarks, figures printed as ratios against a baseline
+# `make help` lists every target, one line each (the `## ` comments on the rules below,
+# in fuzz/fuzz.mk and mk/*.mk; mechanism in mk/help.mk).
 # BUILD=dir puts objects elsewhere (parallel builds, sanitizer builds).
 
 BUILD    ?= build
@@ -40,9 +36,9 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
 
 .PHONY: all deps test test-asan test-valgrind test-build run bench load fuzz fuzz-build format clean
-all: $(BUILD)/bin/functions
+all: $(BUILD)/bin/functions ## (the default, plain `make`) build build/bin/functions: every function of functions/src/index.c
 
-deps:
+deps: ## install the missing Debian and npm packages, naming each (a second run installs nothing)
 	@scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c
@@ -71,14 +67,14 @@ $(BUILD)/tests/$(1): $(call obj,$(wildcard tests/$(1)/*.c) $(SUPPORT_SRC)) $(LIB
 endef
 $(foreach d,$(TEST_DIRS),$(eval $(call suite_rule,$(d))))
 
-test-build: $(BUILD)/bin/functions $(BUILD)/bin/functions-test $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+test-build: $(BUILD)/bin/functions $(BUILD)/bin/functions-test $(addprefix $(BUILD)/tests/,$(TEST_DIRS)) ## build the functions binaries and every suite, run nothing
 
-test: deps
+test: deps ## deps, build, every Criterion suite against real emulators, then the checks (SUITES="a b": only tests/a, tests/b)
 	@$(MAKE) --no-print-directory -j$(NPROC) test-build
 	@BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
 	@for t in $(if $(SUITES),,$(TEST_EXTRA)); do $(MAKE) --no-print-directory $$t || exit 1; done
 
-test-asan: deps
+test-asan: deps ## the same suites under AddressSanitizer + UndefinedBehaviorSanitizer (objects in build/asan)
 	@$(MAKE) --no-print-directory -j$(NPROC) BUILD=build/asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test-build
 	@BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -86,26 +82,26 @@ test-asan: deps
 
 # The unit suites (no servers) under valgrind memcheck.
 VALGRIND_SUITES ?= runtime shared
-test-valgrind: deps
+test-valgrind: deps ## the unit suites (runtime, shared) under valgrind memcheck
 	@$(MAKE) --no-print-directory -j$(NPROC) SUITES="$(VALGRIND_SUITES)" test-build
 	@FF_VALGRIND=1 BUILD=$(BUILD) scripts/run-tests.sh $(addprefix $(BUILD)/tests/,$(VALGRIND_SUITES))
 
-run: deps all
+run: deps all ## the local stack: emulators + every function, one demo pipeline run, then serves until Ctrl-C
 	@scripts/run-local.sh
 
-bench: deps all $(BUILD)/bin/functions-test $(BUILD)/bench/pipeline_bench $(BUILD)/bench/firestore_bench
+bench: deps all $(BUILD)/bin/functions-test $(BUILD)/bench/pipeline_bench $(BUILD)/bench/firestore_bench ## benchmarks, each figure beside a baseline measured in the same run
 	@BUILD=$(BUILD) bench/run.sh
 	@BUILD=$(BUILD) bench/firestore.sh
 	@BUILD=$(BUILD) bench/pipeline.sh
 
 # The load test: 200 connections for 60 s on fresh sessions, then every job verified.
-load: deps all $(BUILD)/bench/pipeline_bench
+load: deps all $(BUILD)/bench/pipeline_bench ## load test: 200 connections for 60 s through the emulators, then every job verified
 	@BUILD=$(BUILD) bench/load.sh
 
-format:
+format: ## clang-format every C file of the tree
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
-clean:
+clean: ## remove build/
 	rm -rf build
 
 include fuzz/fuzz.mk

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The load test (make load): LOAD_CLIENTS (200) connections drive startTransformPipeline
+# usage: bench/load.sh   (make load; BUILD=dir, LOAD_CLIENTS, LOAD_SECONDS, LOAD_THINK_MS, LOAD_STUB_MS)
+# The load test: LOAD_CLIENTS (200) connections drive startTransformPipeline
 # on fresh seeded sessions for LOAD_SECONDS (60) through the real emulators, with the
 # tasks emulator delivering every job; then verifies zero 5xx, one job per 200, every
 # job completed and every session mirroring it; and that the functions process's RSS
 # and open file descriptors return to their baseline. Figures printed; exit 1 on FAIL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 BUILD=${BUILD:-build}
 . bench/stack.sh
 # Each client pauses LOAD_THINK_MS (1000) between requests: the Cloud Tasks emulator

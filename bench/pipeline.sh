@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Pipeline figures (make bench): startTransformPipeline latency and throughput against
-# the raw emulator cost of the same Firestore/Cloud Tasks calls, measured in the same
-# run; job lifecycle time minus the stub time.
+# usage: bench/pipeline.sh   (make bench; BUILD=dir, BENCH_LATENCY_N=200, BENCH_SECONDS=10)
+# Pipeline figures: startTransformPipeline latency and throughput beside the cost of the
+# same Firestore/Cloud Tasks calls made directly, measured in the same run; job lifecycle
+# time minus the stub time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 BUILD=${BUILD:-build}
 . bench/stack.sh
 STUB=200

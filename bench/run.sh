@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# make bench: the runtime against baselines run in the same invocation.
+# usage: bench/run.sh (make bench; BUILD=dir, BENCH_RUNS=20, BENCH_DURATION=5s)
+# The runtime against baselines run in the same invocation.
 #   cold start   exec -> first 200, median of N runs: C runtime vs a bare node HTTP server
 #   RSS          idle (after the first request) and peak under load
 #   requests/s   a trivial function under wrk, 50 connections: C runtime vs the Node.js
 #                Functions Framework (and a bare node server for reference)
-# Figures are printed, never asserted.
+# Figures are printed, never asserted. The first run installs the Node.js baselines
+# (bench/node/package-lock.json, npm ci) and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 . scripts/lib.sh
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-20}
@@ -15,10 +19,12 @@ DURATION=${BENCH_DURATION:-5s}
 # As deployed (Dockerfile): GnuTLS, which libcurl links but never uses, skips its init.
 export GNUTLS_NO_IMPLICIT_INIT=1
 
-(cd bench/node && { [ -d node_modules/@google-cloud/functions-framework ] ||
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null; })
-mkdir -p "$BUILD/bench"
-cc -O2 -Wall -Wextra -Werror -o "$BUILD/bench/coldstart" bench/coldstart.c
+if [ ! -d bench/node/node_modules/@google-cloud/functions-framework ]; then
+    echo "bench: installing the Node.js baselines into bench/node/node_modules" \
+        "(npm ci --ignore-scripts, from bench/node/package-lock.json)"
+    (cd bench/node && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+make --no-print-directory BUILD="$BUILD" "$BUILD/bench/coldstart" >/dev/null
 
 FFNODE="node bench/node/node_modules/@google-cloud/functions-framework/build/src/main.js --target=hello --source=bench/node/hello.js"
 C_CMD="$BUILD/bin/functions-test --target hello --host 127.0.0.1"

@@ -1,5 +1,6 @@
 # Sourced by bench scripts: brings up the Firestore and Cloud Tasks emulators and the
-# functions server on free ports, and tears everything down on exit, pass or fail.
+# functions server on free ports, and tears everything down on exit, pass or fail. Their
+# logs go under $BUILD/bench/logs/ (the path is printed).
 #   stack_up STUB_MS      exports FIRESTORE_EMULATOR_HOST, CLOUD_TASKS_EMULATOR_HOST,
 #                         GOOGLE_CLOUD_PROJECT; sets FUNCTIONS_URL and FUNCTIONS_PID
 . scripts/lib.sh
@@ -11,7 +12,9 @@ trap _stack_down EXIT INT TERM
 
 stack_up() {
     local stub=$1 logdir fs tasks fn
-    logdir=$(mktemp -d /tmp/ff-bench.XXXXXX)
+    mkdir -p "$BUILD/bench/logs"
+    logdir=$(mktemp -d "$BUILD/bench/logs/stack.XXXXXX")
+    echo "bench stack: emulator and functions logs in $logdir"
     fs=$(free_port)
     tasks=$(free_port)
     fn=$(free_port)

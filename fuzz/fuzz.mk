@@ -41,9 +41,9 @@ $(BUILD)/fuzz/$(1): $(call fuzz_obj,fuzz/$(1).c) $(FUZZ_COMMON_OBJ) $(FUZZ_EXTRA
 endef
 $(foreach h,$(FUZZ_HARNESSES),$(eval $(call fuzz_rule,$(h))))
 
-fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_HARNESSES))
+fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_HARNESSES)) ## build the libFuzzer harnesses (clang) into build/fuzz/
 
-fuzz: fuzz-build
+fuzz: fuzz-build ## run each libFuzzer harness for FUZZ_SECONDS (30) on a copy of its corpus
 	@fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# gen_token_seeds.sh - regenerates the fuzz_token seed corpus and fuzz/token_keys.h.
+# usage: fuzz/gen_token_seeds.sh
+# Regenerates the fuzz_token seed corpus and fuzz/token_keys.h.
 #
 # Makes a throwaway RSA key in a temporary directory, writes its public half (JWKS n/e
 # and a self-signed x509 certificate) to fuzz/token_keys.h, signs a few well-formed
@@ -8,6 +9,8 @@
 # root by hand when the seeds need to change; then rebuild the harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 corpus=fuzz/corpus/fuzz_token

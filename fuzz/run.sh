@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# run.sh - runs libFuzzer harnesses one after another (used by `make fuzz`).
-#
-#   fuzz/run.sh BUILD_DIR SECONDS HARNESS...
-#
+# usage: fuzz/run.sh BUILD_DIR SECONDS HARNESS...   (make fuzz)
+# Runs libFuzzer harnesses one after another.
 # Each harness runs for SECONDS (-max_total_time) on a copy of fuzz/corpus/<harness> in a
 # temporary directory (the committed corpus is never modified), with fuzz/<harness>.dict
 # when present and -rss_limit_mb=${FUZZ_RSS_MB:-2048}. Prints one summary line per
@@ -11,6 +9,8 @@
 # crashed (or is missing), else 0. FUZZ_ARGS adds libFuzzer flags.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 build=$1 seconds=$2
 shift 2
 status=0

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
+# usage: scripts/deps.sh   (make deps; make test, run, bench and load run it first)
 # Installs what the build, the tests and the local stack need, and only what is missing.
 # Debian packages come from apt-get; npm packages from tools/package-lock.json (npm ci).
 # A second run installs nothing and prints nothing but "dependencies: ok".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 
 APT_PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev

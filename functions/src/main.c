@@ -1,7 +1,8 @@
 /*
  * main.c - the functions executable: registers the exported functions and runs the
  * Functions Framework, or one of the developer subcommands (functions invoke|seed|get|
- * watch-job, see cli/cli.h).
+ * watch-job, see cli/cli.h). `functions --help` prints the runtime's flags, then the
+ * subcommands.
  */
 #include <stdio.h>
 
@@ -16,8 +17,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "functions: cannot register functions: %s\n", err.message);
         return 2;
     }
-    int rc =
-        argc > 1 && cli_is_command(argv[1]) ? cli_main(app, argc - 1, argv + 1) : ff_main(app, argc, argv);
+    int rc;
+    if (argc > 1 && cli_is_command(argv[1])) {
+        rc = cli_main(app, argc - 1, argv + 1);
+    } else {
+        rc = ff_main(app, argc, argv);
+        if (rc == 0 && cli_wants_help(argc, argv))
+            cli_print_commands(stdout);
+    }
     ff_app_free(app);
     return rc;
 }

@@ -23,12 +23,14 @@ typedef struct invoke_args {
     char *task_body; /* owned */
 } invoke_args;
 
+const char cli_invoke_usage[] =
+    "usage: functions invoke NAME [--local] [--url BASE] [--method M] [--query K=V]...\n"
+    "                        [--header 'Name: value']... [--body JSON | --task JOB SESSION PROJECT]\n"
+    "  BASE defaults to $FUNCTIONS_URL or http://127.0.0.1:5001\n";
+
 static int usage(void)
 {
-    fputs("usage: functions invoke NAME [--local] [--url BASE] [--method M] [--query K=V]...\n"
-          "                        [--header 'Name: value']... [--body JSON | --task JOB SESSION PROJECT]\n"
-          "  BASE defaults to $FUNCTIONS_URL or http://127.0.0.1:5001\n",
-          stderr);
+    fputs(cli_invoke_usage, stderr);
     return 2;
 }
 

@@ -15,6 +15,17 @@
 
 enum { MAX_VARS = 16 };
 
+const char cli_seed_usage[] =
+    "usage: functions seed FILE... [--var NAME=VALUE]...\n"
+    "  Writes the documents of each JSON fixture FILE: an array of {\"path\", \"data\"} (or one).\n"
+    "  \"{{NAME}}\" becomes the --var value, \"{{NOW}}\" the time in epoch milliseconds.\n"
+    "  Firestore: FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT. Exit 0 when every document was written.\n";
+const char cli_get_usage[] =
+    "usage: functions get PATH\n"
+    "  Prints the Firestore document at PATH (e.g. projects/P/jobs/J) as plain JSON.\n"
+    "  Firestore: FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT. Exit 1 when it "
+    "cannot be read.\n";
+
 /* Replaces every "{{name}}" of text by value. Returns a new string the caller frees. */
 static char *substitute(const char *text, const char *name, const char *value)
 {
@@ -110,24 +121,31 @@ static int seed_file(fs_db *db, const char *file, char *const *vars, size_t n_va
     return rc;
 }
 
-int cli_seed(int argc, char **argv)
+int cli_seed(const ff_app *app, int argc, char **argv)
 {
     char *vars[MAX_VARS], *files[MAX_VARS];
     size_t n_vars = 0, n_files = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--var") == 0 && i + 1 < argc && n_vars < MAX_VARS)
+        if (strcmp(argv[i], "--var") == 0) {
+            if (i + 1 >= argc || strchr(argv[i + 1], '=') == NULL)
+                return cli_bad_usage("seed", "--var needs NAME=VALUE", NULL);
+            if (n_vars == MAX_VARS)
+                return cli_bad_usage("seed", "too many --var", NULL);
             vars[n_vars++] = argv[++i];
-        else if (argv[i][0] != '-' && n_files < MAX_VARS)
+        } else if (argv[i][0] == '-') {
+            return cli_bad_usage("seed", "unknown flag", argv[i]);
+        } else if (n_files == MAX_VARS) {
+            return cli_bad_usage("seed", "too many files", NULL);
+        } else {
             files[n_files++] = argv[i];
-        else {
-            fputs("usage: functions seed FILE... [--var NAME=VALUE]...\n", stderr);
-            return 2;
         }
     }
+    if (n_files == 0)
+        return cli_bad_usage("seed", "no fixture given", NULL);
     ff_error err = {0};
     fs_db *db = fs_db_default(&err);
-    if (db == NULL || n_files == 0) {
-        fprintf(stderr, "seed: %s\n", db ? "no fixture given" : err.message);
+    if (db == NULL) {
+        fprintf(stderr, "seed: %s\n", err.message);
         return 2;
     }
     int rc = 0;
@@ -136,12 +154,12 @@ int cli_seed(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
-int cli_get(int argc, char **argv)
+int cli_get(const ff_app *app, int argc, char **argv)
 {
-    if (argc != 2) {
-        fputs("usage: functions get PATH\n", stderr);
-        return 2;
-    }
+    if (argc > 1 && argv[1][0] == '-')
+        return cli_bad_usage("get", "unknown flag", argv[1]);
+    if (argc != 2)
+        return cli_bad_usage("get", argc < 2 ? "no PATH given" : "one PATH only", NULL);
     ff_error err = {0};
     fs_db *db = fs_db_default(&err);
     fs_doc *doc = NULL;

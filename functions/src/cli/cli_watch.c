@@ -13,6 +13,12 @@
 #include "cli/cli.h"
 #include "gcp/firestore.h"
 
+const char cli_watch_job_usage[] =
+    "usage: functions watch-job PROJECT JOB [--timeout SECONDS]\n"
+    "  Follows projects/PROJECT/jobs/JOB with a progress bar until it is terminal (SECONDS: 120),\n"
+    "  then prints the job and its session. Exit 0 completed, 1 failed or cancelled, 3 timed out.\n"
+    "  Firestore: FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT.\n";
+
 static void draw(const json_t *job, int tty)
 {
     const json_t *p = json_object_get(job, "progress");
@@ -45,15 +51,39 @@ static void print_final(fs_db *db, const char *project, const json_t *job)
     }
 }
 
-int cli_watch_job(int argc, char **argv)
+/* Parses PROJECT JOB [--timeout SECONDS]; 0, or the exit status of bad usage. */
+static int parse(int argc, char **argv, const char **project, const char **job, long long *timeout_s)
 {
-    if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--timeout") == 0)) {
-        fputs("usage: functions watch-job PROJECT JOB [--timeout SECONDS]\n", stderr);
-        return 2;
+    *project = *job = NULL;
+    *timeout_s = 120;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--timeout") == 0) {
+            char *end;
+            if (i + 1 >= argc || (*timeout_s = strtoll(argv[++i], &end, 10)) <= 0 || *end != '\0')
+                return cli_bad_usage("watch-job", "--timeout needs a number of seconds", NULL);
+        } else if (argv[i][0] == '-') {
+            return cli_bad_usage("watch-job", "unknown flag", argv[i]);
+        } else if (*project == NULL) {
+            *project = argv[i];
+        } else if (*job == NULL) {
+            *job = argv[i];
+        } else {
+            return cli_bad_usage("watch-job", "unexpected argument", argv[i]);
+        }
     }
-    int64_t deadline = ff_now_mono_ms() + (argc == 5 ? atoll(argv[4]) : 120) * 1000;
+    return *job == NULL ? cli_bad_usage("watch-job", "PROJECT and JOB are required", NULL) : 0;
+}
+
+int cli_watch_job(const ff_app *app, int argc, char **argv)
+{
+    const char *project, *job;
+    long long timeout_s;
+    int bad = parse(argc, argv, &project, &job, &timeout_s);
+    if (bad != 0)
+        return bad;
+    int64_t deadline = ff_now_mono_ms() + (int64_t)timeout_s * 1000;
     char path[1024];
-    snprintf(path, sizeof(path), "projects/%s/jobs/%s", argv[1], argv[2]);
+    snprintf(path, sizeof(path), "projects/%s/jobs/%s", project, job);
     ff_error err = {0};
     fs_db *db = fs_db_default(&err);
     if (db == NULL) {
@@ -71,7 +101,7 @@ int cli_watch_job(int argc, char **argv)
             const char *status = json_string_value(json_object_get(doc->fields, "status"));
             if (status && (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
                            strcmp(status, "cancelled") == 0)) {
-                print_final(db, argv[1], doc->fields);
+                print_final(db, project, doc->fields);
                 int rc = strcmp(status, "completed") == 0 ? 0 : 1;
                 fs_doc_free(doc);
                 return rc;
