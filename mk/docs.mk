@@ -13,7 +13,7 @@ check-help: all ## every subcommand and script answers --help; README targets an
 check-layers: ## the layering: the framework includes no Google Cloud code, functions/ only public headers
 	@scripts/check-layers.sh
 
-TEST_EXTRA += check-layers
+TEST_EXTRA += check-help check-layers
 
 .SECONDARY: $(call obj,$(wildcard bench/*.c))
 bench: $(BUILD)/bench/coldstart

@@ -2,7 +2,7 @@
  * experience_schema.h - the experience document
  * (workspaces/{workspaceId}/experiences/{experienceId}) and its Config (draft /
  * published: {steps, transform}). Picking the config a session uses is the functions
- * layer's business (functions/src/lib/experience.h). See SPEC.md "Experience document".
+ * layer's business (functions/src/lib/experience.h). See docs/contract.md, "Experience".
  */
 #ifndef SHARED_EXPERIENCE_SCHEMA_H
 #define SHARED_EXPERIENCE_SCHEMA_H

@@ -1,7 +1,8 @@
 /*
  * job_schema.h - the job document (projects/{projectId}/jobs/{jobId}): its status values
  * and their transition rule, the job error codes, and the schema of the document and of
- * its parts (progress, output, error, snapshot). See SPEC.md "Job status", "Job document".
+ * its parts (progress, output, error, snapshot). See docs/contract.md, "Job" and "Job
+ * status and its transitions".
  */
 #ifndef SHARED_JOB_SCHEMA_H
 #define SHARED_JOB_SCHEMA_H

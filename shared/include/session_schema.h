@@ -1,6 +1,6 @@
 /*
  * session_schema.h - the session document (projects/{projectId}/sessions/{sessionId}) and
- * its parts: Answer, CapturedMedia, result media. See SPEC.md "Session document".
+ * its parts: Answer, CapturedMedia, result media. See docs/contract.md, "Session".
  * (Session reads and writes live in functions/src/lib/session.h; this is the schema only.)
  */
 #ifndef SHARED_SESSION_SCHEMA_H

@@ -1,7 +1,7 @@
 /*
  * transform_schema.h - the transform pipeline configuration (TransformConfig) an
  * experience config carries and a job snapshot copies whole: nodes, variable mappings,
- * output format. All objects loose. See SPEC.md "Experience document".
+ * output format. All objects loose. See docs/contract.md, "Experience".
  */
 #ifndef SHARED_TRANSFORM_SCHEMA_H
 #define SHARED_TRANSFORM_SCHEMA_H

@@ -1,6 +1,6 @@
 /*
  * experience_schema.c - the experience document's schema tables (see
- * experience_schema.h). Where SPEC.md says only "(nullable)" for deletedAt, publishedAt
+ * experience_schema.h). Where the contract says only "nullable" for deletedAt, publishedAt
  * and publishedBy, and leaves media's field types open, the TypeScript schema's choices
  * are kept: nullable default null, mediaAssetId non-empty, url a URL.
  */

@@ -3,7 +3,7 @@
  * what the server must answer, plus the builders of requests too big or too broken to
  * write inline.
  *
- * Contract choices the rows pin down (beyond SPEC.md's table):
+ * Contract choices the rows pin down (beyond the table of docs/contract.md):
  *   - Content-Type: the TypeScript onRequest / onTaskDispatched parse the body as JSON
  *     only for application/json (any parameters, any case); with another type or none
  *     the body stays unparsed there and validation fails. Same here: 400
