@@ -36,7 +36,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(RUNTIME_SRC) $(SHARED_SRC) $(FUNCTIONS_SRC))
 
 .PHONY: all deps test test-asan test-valgrind test-build run bench load fuzz fuzz-build format clean
-all: $(BUILD)/bin/functions ## (the default, plain `make`) build build/bin/functions: every function of functions/src/index.c
+all: $(BUILD)/bin/functions ## build/bin/functions, one executable with every function of functions/src/index.c (the default goal)
 
 deps: ## install the missing Debian and npm packages, naming each (a second run installs nothing)
 	@scripts/deps.sh
