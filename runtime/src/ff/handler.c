@@ -82,7 +82,8 @@ static void run_typed(const ff_function_def *def, ff_request *req, ff_response *
         int status = err.code >= 400 && err.code <= 599 ? err.code : 500;
         ff_log(req, status >= 500 ? FF_ERROR : FF_WARNING, json_pack("{s:i}", "status", status),
                "typed function failed: %s", err.message[0] ? err.message : "(no reason given)");
-        ff_res_text(res, status, status >= 500 ? "Internal Server Error\n" : "Bad Request\n");
+        ff_res_text(res, status,
+                    status >= 500 ? "Internal Server Error\n" : "Request refused by the function\n");
         return;
     }
     ff_res_json(res, 200, out);
