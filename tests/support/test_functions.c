@@ -91,8 +91,8 @@ static void crash_fn(ff_request *req, ff_response *res)
         raise(SIGBUS);
     if (sig != NULL && strcmp(sig, "ill") == 0)
         raise(SIGILL);
-    volatile int *volatile nowhere = NULL;
-    *nowhere = 1; /* SIGSEGV */
+    volatile uintptr_t nowhere = 16; /* unmapped, and not NULL (UBSan would stop at NULL) */
+    *(volatile int *)nowhere = 1;    /* SIGSEGV */
     ff_res_text(res, 200, "survived\n");
 }
 

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ static __thread int t_slot = -1;
 static char g_line[64 * 1024];
 static size_t g_len;
 static volatile sig_atomic_t g_in_handler;
+static char g_service[128]; /* K_SERVICE, Error Reporting's serviceContext.service */
 
 static const struct {
     int sig;
@@ -60,7 +62,10 @@ static crash_slot *my_slot(void)
     if (t_slot < 0) {
         unsigned s = atomic_fetch_add(&g_next_slot, 1);
         t_slot = s < MAX_SLOTS ? (int)s : MAX_SLOTS;
-        if (t_slot < MAX_SLOTS && (g_slots[t_slot].altstack = malloc(ALTSTACK_SIZE)) != NULL) {
+        stack_t old;
+        /* keep a stack someone else set up (sanitizers do, and unmap it at thread exit) */
+        if (t_slot < MAX_SLOTS && sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE) &&
+            (g_slots[t_slot].altstack = malloc(ALTSTACK_SIZE)) != NULL) {
             stack_t ss = {.ss_sp = g_slots[t_slot].altstack, .ss_size = ALTSTACK_SIZE};
             sigaltstack(&ss, NULL);
         }
@@ -110,6 +115,16 @@ static void put_escaped(const char *s)
             g_line[g_len++] = (char)c;
         }
     }
+}
+
+/* Appends ,"key":"value" (value escaped). */
+static void put_field(const char *key, const char *value)
+{
+    put(",\"");
+    put(key);
+    put("\":\"");
+    put_escaped(value);
+    put("\"");
 }
 
 static void put_hex(uintptr_t v)
@@ -184,13 +199,10 @@ static void build_report(int index, void *const *frames, int n_frames)
         put("\\n    at ");
         put_frame(frames[i]);
     }
-    put("\",\"signal\":\"");
-    put(fatal[index].name);
     put("\"");
+    put_field("signal", fatal[index].name);
     if (slot >= 0) {
-        put(",\"function\":\"");
-        put_escaped(g_slots[slot].function);
-        put("\"");
+        put_field("function", g_slots[slot].function);
         if (g_slots[slot].trace[0] != '\0' && project[0] != '\0') {
             put(",\"logging.googleapis.com/trace\":\"projects/");
             put_escaped(project);
@@ -198,6 +210,11 @@ static void build_report(int index, void *const *frames, int n_frames)
             put_escaped(g_slots[slot].trace);
             put("\"");
         }
+    }
+    if (g_service[0] != '\0') {
+        put(",\"serviceContext\":{\"service\":\"");
+        put_escaped(g_service);
+        put("\"}");
     }
     put_inflight(slot);
     put(",\"backtrace\":[");
@@ -239,6 +256,8 @@ void ff_crash_install(void)
     void *warm[1];
     backtrace(warm, 1); /* loads libgcc now: the first call may allocate */
     my_slot();          /* the main thread's alternate stack */
+    const char *service = getenv("K_SERVICE");
+    snprintf(g_service, sizeof(g_service), "%s", service ? service : "");
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_fatal_signal;
