@@ -284,13 +284,15 @@ static json_t *legacy_resource(const char *service, const char *name, const char
         resource = json_string(name);
     } else if (strcmp(service, SVC_DATABASE) == 0) {
         char *loc = strstr(full, "/locations/");
-        if (loc != NULL) {
-            char *end = strchr(loc + 11, '/');
-            memmove(loc, end ? end : loc + strlen(loc), strlen(end ? end : loc + strlen(loc)) + 1);
+        if (loc != NULL) { /* "/locations/{location}" out */
+            const char *end = strchr(loc + 11, '/');
+            if (end == NULL)
+                end = loc + strlen(loc);
+            memmove(loc, end, strlen(end) + 1);
         }
         resource = json_string(full);
     } else if (strcmp(service, SVC_STORAGE) == 0) {
-        resource = json_pack("{s:s, s:s, s:O?}", "service", service, "name", full, "type",
+        resource = json_pack("{s:s, s:s, s:O*}", "service", service, "name", full, "type",
                              json_object_get(*data, "kind"));
     } else {
         resource = json_string(full);
