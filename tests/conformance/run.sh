@@ -4,7 +4,7 @@
 # logs and reads function_output.json there) and within FF_CONFORMANCE_TIMEOUT seconds.
 # Prints every run with its exit status; exits non-zero when any run fails or the client
 # is missing (never a silent pass).
-#   FF_CONFORMANCE_CLIENT             the client (default ../shared/conformance/client)
+#   FF_CONFORMANCE_CLIENT             the client (default: CLIENT below, outside the repository)
 #   FF_CONFORMANCE_CLIENT_STRUCTURED  the structured-mode variant (default: the client's
 #                                     path with "-structured" appended)
 set -uo pipefail

@@ -216,8 +216,7 @@ Test(ce_structured, data_base64_reaches_the_function_as_bytes)
 {
     const char *body = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\","
                        "\"datacontenttype\":\"application/octet-stream\",\"data_base64\":\"AAH/YQ==\"}";
-    ff_request *r =
-        ut_request("POST", "/", body, strlen(body), "content-type", "application/cloudevents+json", NULL);
+    ff_request *r = structured(body);
     ff_cloudevent ev;
     ff_error err;
     cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
@@ -238,8 +237,7 @@ Test(ce_structured, data_base64_of_json_type_is_parsed_too)
 {
     const char *body = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\","
                        "\"datacontenttype\":\"application/json\",\"data_base64\":\"eyJhIjoxfQ\"}";
-    ff_request *r =
-        ut_request("POST", "/", body, strlen(body), "content-type", "application/cloudevents+json", NULL);
+    ff_request *r = structured(body);
     ff_cloudevent ev;
     ff_error err;
     cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
@@ -260,8 +258,7 @@ Test(ce_structured, bad_data_base64_is_refused)
         "\"application/json\",\"data_base64\":\"e30x\"}",
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        ff_request *r = ut_request("POST", "/", bodies[i], strlen(bodies[i]), "content-type",
-                                   "application/cloudevents+json", NULL);
+        ff_request *r = structured(bodies[i]);
         ff_cloudevent ev;
         ff_error err;
         cr_expect_neq(parse(r, &ev, &err), 0, "accepted %s", bodies[i]);
