@@ -183,6 +183,7 @@ typedef struct ff_app ff_app;
 
 /* Creates an empty registry. Free with ff_app_free. */
 ff_app *ff_app_new(void);
+/* Frees app, unless ff_main left handlers running with it (then it stays until exit). */
 void ff_app_free(ff_app *app);
 /* Registers a copy of def. Fails on a duplicate or invalid name, or a missing handler. */
 int ff_register(ff_app *app, const ff_function_def *def, ff_error *err);
@@ -193,8 +194,11 @@ const ff_function_def *ff_app_at(const ff_app *app, size_t i);
 
 /*
  * Parses flags and environment, then serves until SIGTERM/SIGINT. Returns the process
- * exit status: 0 after a clean shutdown, 2 for a bad flag or unknown target (the reason
- * printed as one line on stderr before anything listens).
+ * exit status: 0 after a clean shutdown, 2 for a bad flag, an unknown target or no
+ * target on Cloud Run (the reason printed as one line on stderr before anything
+ * listens). When the shutdown grace period ends with handlers still running, app is
+ * kept alive: the caller's ff_app_free then frees nothing. A fatal signal writes a
+ * crash report to the log and ends the process by that signal.
  */
 int ff_main(ff_app *app, int argc, char **argv);
 
@@ -212,8 +216,9 @@ typedef struct ff_local_result {
 /*
  * Invokes a registered function on the calling thread, without a server: builds the
  * request from method, target ("/path?query"), headers (NULL-terminated "Name: value"
- * strings, may be NULL) and body, runs the handler (CloudEvent functions get the event
- * parsed from headers and body) with the function's timeout as deadline, and fills out.
+ * strings, may be NULL) and body, runs the handler (CloudEvent, typed and event
+ * functions get their input built from headers and body as under the server) with the
+ * function's timeout as deadline, and fills out.
  * Returns 0, or -1 with err set when the function is unknown or memory runs out.
  */
 int ff_invoke_local(const ff_app *app, const char *name, const char *method, const char *target,
