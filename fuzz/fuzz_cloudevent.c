@@ -6,9 +6,12 @@
  * headers as given; mode 1 prepends "Content-Type: application/cloudevents+json"
  * (structured mode); mode 2 prepends the four required ce-* headers (binary mode), so
  * the fuzzer spends its time past the mode dispatch.
+ * Mode 0 also reaches the legacy-event conversion (a JSON body with data and eventType).
  * Properties (a violation traps): a parsed event has non-empty id, source, type and
  * specversion "1.0", each equal to its entry in ev->attributes; binary mode exposes the
- * request body as data_raw; a refusal gives a reason and leaves the event empty; and
+ * request body as data_raw, structured mode only decoded data_base64 bytes, a converted
+ * legacy event JSON data and a //service source; a refusal gives a reason and leaves the
+ * event empty; and
  * ff_invoke_local answers 400 exactly when the parser refuses, else the handler's 200 or
  * 500; every line logged meanwhile is a JSON object with a severity and a message.
  */
@@ -63,13 +66,18 @@ static void check_event(const ff_request *req, const ff_cloudevent *ev)
     FZ_ASSERT(ev->subject == attr(ev, "subject") && ev->time == attr(ev, "time") &&
                   ev->datacontenttype == attr(ev, "datacontenttype"),
               "optional attribute does not point into attributes");
-    const char *ct = ff_kv_get(&req->headers, "content-type", 1);
-    if (ct != NULL && strncasecmp(ct, "application/cloudevents+json", 28) == 0) {
+    if (ff_cloudevent_is_structured(req)) {
         FZ_ASSERT(json_object_get(ev->attributes, "data") == NULL &&
                       json_object_get(ev->attributes, "data_base64") == NULL,
                   "structured data copied into the attributes");
-    } else {
+        FZ_ASSERT(ev->data_raw == NULL || ev->data_raw == ev->priv_,
+                  "structured data_raw is not decoded bytes");
+    } else if (ff_cloudevent_is_binary(req)) {
         FZ_ASSERT(ev->data_raw == req->body && ev->data_len == req->body_len, "data_raw is not the body");
+    } else {
+        FZ_ASSERT(ev->data_raw == NULL, "a converted legacy event has raw data");
+        FZ_ASSERT(strcmp(ev->datacontenttype, "application/json") == 0, "legacy event data is not JSON");
+        FZ_ASSERT(strncmp(ev->source, "//", 2) == 0, "legacy event source is not //service/resource");
     }
 }
 

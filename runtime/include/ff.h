@@ -113,30 +113,57 @@ void ff_res_text(ff_response *res, int status, const char *text);
 
 /* ---- CloudEvents ------------------------------------------------------------- */
 
-/* A CloudEvent (spec 1.0), from binary or structured content mode. Owned by the runtime. */
+/*
+ * A CloudEvent (spec 1.0), from binary or structured content mode, or converted from a
+ * legacy (pre-CloudEvents) Google Cloud Functions event. Owned by the runtime.
+ */
 typedef struct ff_cloudevent {
     const char *id, *source, *type, *specversion; /* required */
     const char *subject, *time, *datacontenttype; /* NULL when absent */
     json_t *data;                                 /* data as JSON when it is JSON, else NULL */
-    const char *data_raw;                         /* data as bytes (binary mode body) */
+    const char *data_raw;                         /* data as bytes: the binary-mode body, or the
+                                                     decoded data_base64 of structured mode */
     size_t data_len;
-    json_t *attributes; /* every attribute, extensions included, as a JSON object */
+    json_t *attributes; /* every attribute, extensions (traceparent...) included, as a JSON object */
+    void *priv_;        /* runtime-private */
 } ff_cloudevent;
 
 /* ---- registration ------------------------------------------------------------ */
 
-typedef enum ff_signature { FF_SIGNATURE_HTTP = 1, FF_SIGNATURE_CLOUDEVENT = 2 } ff_signature;
+typedef enum ff_signature {
+    FF_SIGNATURE_HTTP = 1,
+    FF_SIGNATURE_CLOUDEVENT = 2,
+    FF_SIGNATURE_TYPED = 3, /* JSON value in, JSON value out */
+    FF_SIGNATURE_EVENT = 4, /* legacy background event: data + context */
+} ff_signature;
 
 /* An HTTP function: reads req, fills res. A response left untouched is 200 with an empty body. */
 typedef void (*ff_http_fn)(ff_request *req, ff_response *res);
 /* A CloudEvent function: returns 0 on success (200), nonzero on failure (500). */
 typedef int (*ff_cloudevent_fn)(ff_request *req, const ff_cloudevent *event);
+/*
+ * A typed function: the runtime parses the request body as JSON (400 when it is not),
+ * calls the function with it (borrowed), and answers 200 with the returned value
+ * serialized (a new reference the runtime releases). Returning NULL fails the call:
+ * the status is err->code when it is 400..599, else 500; err->message goes to the log,
+ * never to the client.
+ */
+typedef json_t *(*ff_typed_fn)(ff_request *req, json_t *input, ff_error *err);
+/*
+ * A legacy event function (signature type `event`): data is the event payload, context
+ * holds eventId, timestamp, eventType and resource (both borrowed). Legacy requests
+ * arrive as sent; CloudEvents of the known Google types are converted back. Returns 0
+ * on success (200), nonzero on failure (500).
+ */
+typedef int (*ff_event_fn)(ff_request *req, json_t *data, json_t *context);
 
 typedef struct ff_function_def {
     const char *name; /* URL-safe: [A-Za-z0-9_-]+ */
     ff_signature signature;
     ff_http_fn http;             /* for FF_SIGNATURE_HTTP */
     ff_cloudevent_fn cloudevent; /* for FF_SIGNATURE_CLOUDEVENT */
+    ff_typed_fn typed;           /* for FF_SIGNATURE_TYPED */
+    ff_event_fn event;           /* for FF_SIGNATURE_EVENT */
     int cors;                    /* answer preflight, add Access-Control-Allow-Origin */
     unsigned timeout_s;          /* 0 = 60 */
     unsigned max_concurrency;    /* concurrent invocations; 0 = 80 (Cloud Run's default) */
@@ -156,6 +183,7 @@ typedef struct ff_app ff_app;
 
 /* Creates an empty registry. Free with ff_app_free. */
 ff_app *ff_app_new(void);
+/* Frees app, unless ff_main left handlers running with it (then it stays until exit). */
 void ff_app_free(ff_app *app);
 /* Registers a copy of def. Fails on a duplicate or invalid name, or a missing handler. */
 int ff_register(ff_app *app, const ff_function_def *def, ff_error *err);
@@ -166,8 +194,11 @@ const ff_function_def *ff_app_at(const ff_app *app, size_t i);
 
 /*
  * Parses flags and environment, then serves until SIGTERM/SIGINT. Returns the process
- * exit status: 0 after a clean shutdown, 2 for a bad flag or unknown target (the reason
- * printed as one line on stderr before anything listens).
+ * exit status: 0 after a clean shutdown, 2 for a bad flag, an unknown target or no
+ * target on Cloud Run (the reason printed as one line on stderr before anything
+ * listens). When the shutdown grace period ends with handlers still running, app is
+ * kept alive: the caller's ff_app_free then frees nothing. A fatal signal writes a
+ * crash report to the log and ends the process by that signal.
  */
 int ff_main(ff_app *app, int argc, char **argv);
 
@@ -185,8 +216,9 @@ typedef struct ff_local_result {
 /*
  * Invokes a registered function on the calling thread, without a server: builds the
  * request from method, target ("/path?query"), headers (NULL-terminated "Name: value"
- * strings, may be NULL) and body, runs the handler (CloudEvent functions get the event
- * parsed from headers and body) with the function's timeout as deadline, and fills out.
+ * strings, may be NULL) and body, runs the handler (CloudEvent, typed and event
+ * functions get their input built from headers and body as under the server) with the
+ * function's timeout as deadline, and fills out.
  * Returns 0, or -1 with err set when the function is unknown or memory runs out.
  */
 int ff_invoke_local(const ff_app *app, const char *name, const char *method, const char *target,

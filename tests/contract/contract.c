@@ -62,6 +62,7 @@ static const char *const base_env[] = {
     "TASKS_SERVICE_ACCOUNT=contract-test@demo-contract.iam.gserviceaccount.com",
     "FIRESTORE_EMULATOR_HOST",
     "CLOUD_TASKS_EMULATOR_HOST",
+    "K_SERVICE", /* all-functions mode is refused on Cloud Run */
     NULL,
 };
 

@@ -1,7 +1,8 @@
 /*
  * test_body_limit.c - request bodies over the limit (default 10 MiB, --body-limit,
- * FF_BODY_LIMIT) are refused with 413 without invoking the handler, with a
- * Content-Length or chunked.
+ * FF_BODY_LIMIT, and each function's max_body under that ceiling) are refused with 413
+ * without invoking the handler, with a Content-Length or chunked, and without buffering
+ * them: memory stays bounded under concurrent oversized requests.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,4 +101,121 @@ CT_TEST(body_limit, default_limit_is_10_mib)
     ct_server s = ct_start(args, env);
     cr_expect_eq(post_size(&s, 11u << 20, 0), 413, "11 MiB accepted with the default limit");
     cr_expect_eq(post_size(&s, 1u << 20, 0), 200, "1 MiB refused with the default limit");
+}
+
+/* ---- per-function limit (ff_function_def.max_body) ---------------------------------- */
+
+#define SMALL_LIMIT (64 * 1024) /* the "small" test function's max_body */
+
+static long post_small(const ct_server *s, const char *path, size_t len, int chunked)
+{
+    char *body = malloc(len + 1), url[128];
+    memset(body, 's', len);
+    th_request req = {
+        .url = ct_url(s, path, url, sizeof(url)), .body = body, .body_len = len, .chunked = chunked};
+    th_response res;
+    th_http(&req, &res);
+    long status = res.status;
+    if (status == 200) {
+        json_t *j = ct_body_json(&res);
+        cr_expect_eq(json_integer_value(json_object_get(j, "bytes")), (json_int_t)len);
+        json_decref(j);
+    }
+    th_response_free(&res);
+    free(body);
+    return status;
+}
+
+CT_TEST(body_limit, function_limit_with_a_target)
+{
+    const char *args[] = {"--target", "small", NULL};
+    ct_server s = ct_start(args, NULL);
+    cr_expect_eq(post_small(&s, "/", SMALL_LIMIT, 0), 200, "a body of exactly max_body");
+    cr_expect_eq(post_small(&s, "/", SMALL_LIMIT + 1, 0), 413);
+    cr_expect_eq(post_small(&s, "/", SMALL_LIMIT / 2, 1), 200, "chunked under max_body");
+    cr_expect_eq(post_small(&s, "/", 4 * SMALL_LIMIT, 1), 413, "chunked over max_body");
+}
+
+CT_TEST(body_limit, function_limit_in_all_functions_mode)
+{
+    ct_server s = ct_start(NULL, NULL);
+    cr_expect_eq(post_small(&s, "/small", SMALL_LIMIT + 1, 0), 413);
+    cr_expect_eq(post_small(&s, "/small", SMALL_LIMIT, 0), 200);
+    char url[128], *body = malloc(SMALL_LIMIT * 2);
+    memset(body, 'e', SMALL_LIMIT * 2);
+    th_request req = {
+        .url = ct_url(&s, "/echo", url, sizeof(url)), .body = body, .body_len = SMALL_LIMIT * 2};
+    th_response res;
+    th_http(&req, &res);
+    cr_expect_eq(res.status, 200, "another function is held to the small limit");
+    th_response_free(&res);
+    free(body);
+}
+
+CT_TEST(body_limit, server_limit_stays_the_ceiling)
+{
+    const char *args[] = {"--target", "small", "--body-limit", "1000", NULL};
+    ct_server s = ct_start(args, NULL);
+    cr_expect_eq(post_small(&s, "/", 1000, 0), 200);
+    cr_expect_eq(post_small(&s, "/", 1001, 0), 413, "max_body above --body-limit raised the ceiling");
+}
+
+/* Peak resident set of pid in KiB (VmHWM), or -1. */
+static long peak_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return kib;
+}
+
+/*
+ * 50 concurrent requests at the limit and far over it (announced or chunked): the
+ * oversized ones are refused without being buffered, so the server's peak memory stays
+ * small, and it keeps serving.
+ */
+CT_TEST(body_limit, concurrent_large_bodies_keep_memory_bounded)
+{
+    const char *args[] = {"--target", "small", NULL};
+    ct_server s = ct_start(args, NULL);
+    enum { N = 50, BIG = 8 << 20 };
+    char *body = malloc(BIG), url[128];
+    memset(body, 'b', BIG);
+    th_request reqs[N];
+    th_async *a[N];
+    for (int i = 0; i < N; i++) {
+        size_t len = i % 3 == 0 ? SMALL_LIMIT : BIG;
+        reqs[i] = (th_request){.url = ct_url(&s, "/", url, sizeof(url)),
+                               .body = body,
+                               .body_len = len,
+                               .chunked = i % 3 == 2,
+                               .timeout_ms = 30000};
+        a[i] = th_async_start(&reqs[i]);
+    }
+    int ok = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        th_response res;
+        th_async_join(a[i], &res);
+        if (i % 3 == 0)
+            ok += res.status == 200;
+        else if (res.status == 413 || (res.status != 200 && res.error != 0))
+            refused++; /* 413, or the connection cut while the client still sent */
+        else
+            cr_log_error("request %d (%s) -> %ld, error %d", i, i % 3 == 2 ? "chunked" : "length", res.status,
+                         res.error);
+        th_response_free(&res);
+    }
+    free(body);
+    cr_expect_eq(ok, (N + 2) / 3, "requests at the limit were not all served");
+    cr_expect_eq(refused, N - (N + 2) / 3, "oversized requests were not all refused");
+    long kib = peak_rss_kib(spawn_pid(s.proc));
+    cr_log_info("server peak RSS after %d concurrent large requests: %ld KiB", N, kib);
+    cr_expect(kib > 0 && kib < 64 * 1024, "peak RSS %ld KiB, expected under 64 MiB", kib);
+    cr_expect_eq(post_small(&s, "/", 10, 0), 200, "the server stopped serving");
 }

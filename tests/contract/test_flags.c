@@ -45,7 +45,7 @@ static void expect_refused(const char *const args[], const char *const env[], co
     int64_t start = spawn_now_ms();
     int st = spawn_wait(p, EXIT_TIMEOUT_MS);
     cr_assert_neq(st, SPAWN_RUNNING, "still running after %d ms", EXIT_TIMEOUT_MS);
-    cr_expect(st > 0 && st < 256, "exit status %d, expected a non-zero exit code", st);
+    cr_expect_eq(st, 2, "exit status %d, expected 2", st);
     cr_expect_lt(spawn_now_ms() - start, EXIT_TIMEOUT_MS);
     char *err = spawn_read_stderr(p, NULL);
     cr_expect_eq(ct_count_lines(err), 1, "stderr is not one line: [%s]", err);
@@ -182,17 +182,65 @@ CT_TEST(flags, invalid_signature_type_exits)
     expect_refused(args, NULL, "pubsub");
 }
 
-CT_TEST(flags, signature_mismatch_exits)
+/* The contract: the registration wins over flags and environment, with a warning. */
+static void expect_registration_wins(const char *const args[], const char *const env[],
+                                     const char *configured)
 {
-    const char *args[] = {"--target", "echo", "--signature-type", "cloudevent", NULL};
-    expect_refused(args, NULL, "echo");
+    ct_server s = ct_start(args, env);
+    json_t *w = ct_log_wait(&s, "ignored", 3000);
+    cr_assert_not_null(w, "no warning about the ignored signature type");
+    cr_expect_str_eq(json_string_value(json_object_get(w, "configured")), configured);
+    cr_expect_str_eq(json_string_value(json_object_get(w, "severity")), "WARNING");
+    json_decref(w);
 }
 
-CT_TEST(flags, signature_mismatch_from_env_exits)
+CT_TEST(flags, signature_mismatch_registration_wins)
+{
+    const char *args[] = {"--target", "echo", "--signature-type", "cloudevent", NULL};
+    expect_registration_wins(args, NULL, "cloudevent");
+    ct_server s = ct_start(args, NULL);
+    cr_expect_str_eq(function_of(&s), "echo", "the HTTP function is served as HTTP");
+}
+
+CT_TEST(flags, signature_mismatch_from_env_registration_wins)
 {
     const char *args[] = {"--target", "event", NULL};
     const char *env[] = {"FUNCTION_SIGNATURE_TYPE=http", NULL};
-    expect_refused(args, env, "event");
+    expect_registration_wins(args, env, "http");
+}
+
+CT_TEST(flags, unknown_flag_is_named)
+{
+    const char *args[] = {"--target", "echo", "--frobnicate", NULL};
+    expect_refused(args, NULL, "unknown flag: --frobnicate");
+}
+
+CT_TEST(flags, help_lists_flags_and_exits_0)
+{
+    const char *args[] = {"--help", NULL};
+    spawn_proc *p = ct_spawn_raw(args, NULL);
+    cr_assert_eq(spawn_wait(p, EXIT_TIMEOUT_MS), 0, "--help did not exit 0");
+    char *out = spawn_read_stdout(p, NULL);
+    const char *flags[] = {"--target",         "--signature-type",  "--port", "--host", "--body-limit",
+                           "--shutdown-grace", "--http2-cleartext", "--list", "--help"};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        cr_expect(strstr(out, flags[i]) != NULL, "--help does not list %s:\n%s", flags[i], out);
+    free(out);
+}
+
+CT_TEST(flags, cloud_run_without_target_exits_2)
+{
+    const char *args[] = {NULL};
+    const char *env[] = {"K_SERVICE=startTransformPipeline", "FUNCTION_TARGET", NULL};
+    expect_refused(args, env, "K_SERVICE");
+}
+
+CT_TEST(flags, cloud_run_with_target_serves)
+{
+    const char *args[] = {"--target", "echo", NULL};
+    const char *env[] = {"K_SERVICE=echo", NULL};
+    ct_server s = ct_start(args, env);
+    cr_expect_str_eq(function_of(&s), "echo");
 }
 
 /* The --list line of function `name`, or NULL. */

@@ -211,3 +211,122 @@ Test(ce_structured, malformed_refused)
         ut_request_free(r);
     }
 }
+
+Test(ce_structured, data_base64_reaches_the_function_as_bytes)
+{
+    const char *body = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\","
+                       "\"datacontenttype\":\"application/octet-stream\",\"data_base64\":\"AAH/YQ==\"}";
+    ff_request *r = structured(body);
+    ff_cloudevent ev;
+    ff_error err;
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_eq(ev.data_len, 4);
+    cr_expect_eq(memcmp(ev.data_raw,
+                        "\x00\x01\xff"
+                        "a",
+                        4),
+                 0);
+    cr_expect_null(ev.data, "bytes of a non-JSON type are not JSON");
+    cr_expect_str_eq(ev.datacontenttype, "application/octet-stream");
+    cr_expect_null(json_object_get(ev.attributes, "data_base64"));
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+}
+
+Test(ce_structured, data_base64_of_json_type_is_parsed_too)
+{
+    const char *body = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\","
+                       "\"datacontenttype\":\"application/json\",\"data_base64\":\"eyJhIjoxfQ\"}";
+    ff_request *r = structured(body);
+    ff_cloudevent ev;
+    ff_error err;
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_eq(ev.data_len, 7);
+    cr_expect_eq(json_integer_value(json_object_get(ev.data, "a")), 1);
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+}
+
+Test(ce_structured, bad_data_base64_is_refused)
+{
+    const char *bodies[] = {
+        "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\",\"data_base64\":\"**\"}",
+        "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\",\"data_base64\":7}",
+        "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\",\"data_base64\":\"QQ==\","
+        "\"data\":1}",
+        "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"//s\",\"type\":\"t\",\"datacontenttype\":"
+        "\"application/json\",\"data_base64\":\"e30x\"}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        ff_request *r = structured(bodies[i]);
+        ff_cloudevent ev;
+        ff_error err;
+        cr_expect_neq(parse(r, &ev, &err), 0, "accepted %s", bodies[i]);
+        cr_expect_null(ev.attributes);
+        ut_request_free(r);
+    }
+}
+
+Test(ce_binary, header_values_are_percent_decoded)
+{
+    ff_request *r = ut_request("POST", "/", NULL, 0, "ce-id", "a%20b", "ce-source", "//s/%C3%A9t%C3%A9",
+                               "ce-type", "t", "ce-specversion", "1.0", "ce-subject", "100%25+x", NULL);
+    ff_cloudevent ev;
+    ff_error err;
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_str_eq(ev.id, "a b");
+    cr_expect_str_eq(ev.source, "//s/\xc3\xa9t\xc3\xa9");
+    cr_expect_str_eq(ev.subject, "100%+x", "'+' is not a space in a header");
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+    const char *bad[][2] = {{"ce-subject", "a%00b"}, {"ce-subject", "%ff%fe"}};
+    for (size_t i = 0; i < 2; i++) {
+        r = ut_request("POST", "/", NULL, 0, CE_BINARY, bad[i][0], bad[i][1], NULL);
+        cr_expect_neq(parse(r, &ev, &err), 0, "accepted %s", bad[i][1]);
+        ut_request_free(r);
+    }
+}
+
+Test(ce_tracing, traceparent_header_becomes_the_extension)
+{
+    const char *tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    ff_request *r = ut_request("POST", "/", NULL, 0, CE_BINARY, "traceparent", tp, "tracestate", "k=v", NULL);
+    ff_cloudevent ev;
+    ff_error err;
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_str_eq(attr(&ev, "traceparent"), tp);
+    cr_expect_str_eq(attr(&ev, "tracestate"), "k=v");
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+    /* an event's own traceparent is kept */
+    r = ut_request("POST", "/", NULL, 0, CE_BINARY, "ce-traceparent", "00-own", "traceparent", tp, NULL);
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_str_eq(attr(&ev, "traceparent"), "00-own");
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+}
+
+Test(ce_legacy, a_legacy_event_is_converted)
+{
+    const char *body =
+        "{\"eventId\":\"e1\",\"timestamp\":\"2020-09-29T11:32:00.123Z\",\"eventType\":"
+        "\"google.pubsub.topic.publish\",\"resource\":\"projects/p/topics/t\",\"data\":{\"data\":"
+        "\"aGk=\"}}";
+    ff_request *r = ut_request("POST", "/", body, strlen(body), "content-type", "application/json", NULL);
+    ff_cloudevent ev;
+    ff_error err;
+    cr_assert_eq(parse(r, &ev, &err), 0, "%s", err.message);
+    cr_expect_str_eq(ev.type, "google.cloud.pubsub.topic.v1.messagePublished");
+    cr_expect_str_eq(ev.source, "//pubsub.googleapis.com/projects/p/topics/t");
+    cr_expect_str_eq(ev.id, "e1");
+    cr_expect_str_eq(ev.datacontenttype, "application/json");
+    cr_expect_not_null(json_object_get(ev.data, "message"));
+    ff_cloudevent_dispose(&ev);
+    ut_request_free(r);
+    const char *no_id = "{\"eventType\":\"google.pubsub.topic.publish\",\"resource\":\"projects/p/topics/t\","
+                        "\"data\":{}}";
+    r = ut_request("POST", "/", no_id, strlen(no_id), NULL);
+    cr_expect_neq(parse(r, &ev, &err), 0, "a legacy event without eventId became a CloudEvent");
+    cr_expect(strstr(err.message, "id") != NULL, "%s", err.message);
+    ut_request_free(r);
+}

@@ -206,7 +206,12 @@ Test(config, signature_type_values)
     cr_expect_eq(cfg.signature, FF_SIGNATURE_HTTP);
     cr_assert_eq(parse(&cfg, NULL, ce, &err), 0);
     cr_expect_eq(cfg.signature, FF_SIGNATURE_CLOUDEVENT);
-    const char *bad[] = {"event", "HTTP", "", "cloudevents"};
+    const char *ev[] = {"--signature-type", "event", NULL}, *typed[] = {"--signature-type=typed", NULL};
+    cr_assert_eq(parse(&cfg, NULL, ev, &err), 0);
+    cr_expect_eq(cfg.signature, FF_SIGNATURE_EVENT);
+    cr_assert_eq(parse(&cfg, NULL, typed, &err), 0);
+    cr_expect_eq(cfg.signature, FF_SIGNATURE_TYPED);
+    const char *bad[] = {"legacyevent", "HTTP", "", "cloudevents"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *args[] = {"--signature-type", bad[i], NULL};
         expect_error(NULL, args, "--signature-type");
@@ -215,6 +220,35 @@ Test(config, signature_type_values)
     expect_error(env, NULL, "FUNCTION_SIGNATURE_TYPE");
     cr_expect_str_eq(ff_signature_name(FF_SIGNATURE_HTTP), "http");
     cr_expect_str_eq(ff_signature_name(FF_SIGNATURE_CLOUDEVENT), "cloudevent");
+    cr_expect_str_eq(ff_signature_name(FF_SIGNATURE_EVENT), "event");
+    cr_expect_str_eq(ff_signature_name(FF_SIGNATURE_TYPED), "typed");
+}
+
+Test(config, unknown_flag_is_named_before_its_value)
+{
+    const char *alone[] = {"--frobnicate", NULL}, *valued[] = {"--frobnicate", "x", NULL};
+    const char *eq[] = {"--frobnicate=1", NULL};
+    expect_error(NULL, alone, "unknown flag: --frobnicate");
+    expect_error(NULL, valued, "unknown flag: --frobnicate");
+    expect_error(NULL, eq, "unknown flag: --frobnicate");
+}
+
+Test(config, http2_cleartext_switch)
+{
+    ff_config cfg;
+    ff_error err;
+    cr_assert_eq(parse(&cfg, NULL, NULL, &err), 0);
+    cr_expect_eq(cfg.http2_cleartext, 0, "h2c must be off by default");
+    const char *on[] = {"--http2-cleartext", "on", NULL}, *env[] = {"FF_HTTP2_CLEARTEXT=1", NULL};
+    const char *off[] = {"--http2-cleartext=off", NULL};
+    cr_assert_eq(parse(&cfg, NULL, on, &err), 0, "%s", err.message);
+    cr_expect_eq(cfg.http2_cleartext, 1);
+    cr_assert_eq(parse(&cfg, env, NULL, &err), 0, "%s", err.message);
+    cr_expect_eq(cfg.http2_cleartext, 1);
+    cr_assert_eq(parse(&cfg, env, off, &err), 0, "%s", err.message);
+    cr_expect_eq(cfg.http2_cleartext, 0, "the flag wins over the environment");
+    const char *bad[] = {"--http2-cleartext", "maybe", NULL};
+    expect_error(NULL, bad, "--http2-cleartext");
 }
 
 Test(config, overlong_values)
@@ -278,16 +312,41 @@ Test(config_check, unknown_target)
     ff_app_free(app);
 }
 
-Test(config_check, signature_mismatch)
+/* The contract: source code (the registration) wins over flags and environment. */
+Test(config_check, signature_mismatch_is_not_an_error)
 {
     ff_app *app = two_functions();
     ff_error err;
     const char *a[] = {"--target", "web", "--signature-type", "cloudevent", NULL};
     const char *b[] = {"--target", "events", "--signature-type", "http", NULL};
-    cr_expect_neq(check(app, a, &err), 0);
-    cr_expect(strstr(err.message, "web") != NULL, "%s", err.message);
-    cr_expect_neq(check(app, b, &err), 0);
-    cr_expect(strstr(err.message, "events") != NULL, "%s", err.message);
+    const char *same[] = {"--target", "web", "--signature-type", "http", NULL};
+    cr_expect_eq(check(app, a, &err), 0, "%s", err.message);
+    cr_expect_eq(check(app, b, &err), 0, "%s", err.message);
+    ff_config cfg;
+    cr_assert_eq(parse(&cfg, NULL, a, &err), 0);
+    cr_expect_str_eq(ff_config_signature_conflict(&cfg, app), "http");
+    cr_assert_eq(parse(&cfg, NULL, b, &err), 0);
+    cr_expect_str_eq(ff_config_signature_conflict(&cfg, app), "cloudevent");
+    cr_assert_eq(parse(&cfg, NULL, same, &err), 0);
+    cr_expect_null(ff_config_signature_conflict(&cfg, app));
+    ff_app_free(app);
+}
+
+Test(config_check, cloud_run_requires_a_target)
+{
+    ff_app *app = two_functions();
+    ff_config cfg;
+    ff_error err;
+    const char *cloud_run[] = {"K_SERVICE=svc", NULL}, *web[] = {"--target", "web", NULL};
+    cr_assert_eq(parse(&cfg, cloud_run, NULL, &err), 0, "%s", err.message);
+    cr_expect_neq(ff_config_check(&cfg, app, &err), 0, "all-functions mode accepted on Cloud Run");
+    cr_expect(strstr(err.message, "K_SERVICE") != NULL, "%s", err.message);
+    cr_expect(strstr(err.message, "FUNCTION_TARGET") != NULL, "%s", err.message);
+    cr_assert_eq(parse(&cfg, cloud_run, web, &err), 0, "%s", err.message);
+    cr_expect_eq(ff_config_check(&cfg, app, &err), 0, "%s", err.message);
+    const char *empty[] = {"K_SERVICE=", NULL};
+    cr_assert_eq(parse(&cfg, empty, NULL, &err), 0, "%s", err.message);
+    cr_expect_eq(ff_config_check(&cfg, app, &err), 0, "an empty K_SERVICE is not Cloud Run");
     ff_app_free(app);
 }
 

@@ -30,6 +30,14 @@ static void teardown(void)
 
 TestSuite(log, .init = setup, .fini = teardown);
 
+static size_t lines_in(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
 static const char *str(json_t *j, const char *key)
 {
     return json_string_value(json_object_get(j, key));
@@ -179,6 +187,22 @@ Test(log, text_format)
         lines += *p == '\n';
     cr_expect_eq(lines, 2);
     ut_request_free(r);
+}
+
+/* A newline or other control character in a message or field cannot forge a second line. */
+Test(log, text_format_escapes_control_characters)
+{
+    ff_log_set_format(FF_LOG_TEXT);
+    ff_log(
+        NULL, FF_INFO,
+        json_pack("{s:s, s:s}", "user", "x\n2024-01-01T00:00:00Z CRITICAL forged", "k\rey", "tab\there\x01"),
+        "line one\nline two \\ \x1b[31m");
+    const char *text = ut_log_text(&g_log);
+    cr_expect_eq(lines_in(text), 1, "one entry wrote several lines: [%s]", text);
+    cr_expect(strstr(text, "line one\\nline two \\\\ \\x1b[31m") != NULL, "message not escaped: %s", text);
+    cr_expect(strstr(text, "user=x\\n2024-01-01T00:00:00Z CRITICAL forged") != NULL, "field not escaped: %s",
+              text);
+    cr_expect(strstr(text, "k\\rey=tab\\there\\x01") != NULL, "key or value not escaped: %s", text);
 }
 
 /* RUNTIME BUG (see the report): render_text dumps non-string fields without JSON_ENCODE_ANY. */

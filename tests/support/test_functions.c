@@ -1,6 +1,8 @@
 /*
  * test_functions.c - the contract suite's test functions (see test_functions.h).
  */
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +78,71 @@ static int event_fn(ff_request *req, const ff_cloudevent *ev)
     return strcmp(ev->type, "test.fail") == 0 ? -1 : 0;
 }
 
+/* Dies of the signal named by ?signal= (segv, abort, fpe, bus, ill), for the crash report. */
+static void crash_fn(ff_request *req, ff_response *res)
+{
+    const char *sig = ff_req_query(req, "signal");
+    ff_log_info(req, "crashing on purpose");
+    if (sig != NULL && strcmp(sig, "abort") == 0)
+        abort();
+    if (sig != NULL && strcmp(sig, "fpe") == 0)
+        raise(SIGFPE);
+    if (sig != NULL && strcmp(sig, "bus") == 0)
+        raise(SIGBUS);
+    if (sig != NULL && strcmp(sig, "ill") == 0)
+        raise(SIGILL);
+    volatile uintptr_t nowhere = 16; /* unmapped, and not NULL (UBSan would stop at NULL) */
+    *(volatile int *)nowhere = 1;    /* SIGSEGV */
+    ff_res_text(res, 200, "survived\n");
+}
+
+/*
+ * Keeps reading its function definition (name, userdata) every millisecond for ?ms=
+ * (default 5000), cancellation or not: it outlives a short shutdown grace period, so a
+ * runtime that freed the definitions at exit would be caught (under ASan).
+ */
+static void linger_fn(ff_request *req, ff_response *res)
+{
+    int64_t end = ff_now_mono_ms() + query_ms(req, 5000);
+    size_t n = 0;
+    ff_log_info(req, "lingering");
+    while (ff_now_mono_ms() < end) {
+        n += strlen(ff_req_function(req)) + (ff_req_userdata(req) != NULL);
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ff_res_json(res, 200, json_pack("{s:I}", "reads", (json_int_t)n));
+}
+
+/* Answers the size of the body it got; registered with a small max_body. */
+static void size_fn(ff_request *req, ff_response *res)
+{
+    size_t len;
+    ff_req_body(req, &len);
+    ff_res_json(res, 200, json_pack("{s:I}", "bytes", (json_int_t)len));
+}
+
+/* A typed function: {"payload": input}; an input {"fail": N} fails with status N. */
+static json_t *typed_fn(ff_request *req, json_t *input, ff_error *err)
+{
+    json_t *fail = json_object_get(input, "fail");
+    if (json_is_integer(fail)) {
+        ff_error_set(err, (int)json_integer_value(fail), "failing on purpose with %d",
+                     (int)json_integer_value(fail));
+        return NULL;
+    }
+    return json_pack("{s:O}", "payload", input);
+}
+
+/* A legacy event function: logs what it got; eventType "test.fail" fails. */
+static int legacy_fn(ff_request *req, json_t *data, json_t *context)
+{
+    ff_log(req, FF_INFO, json_pack("{s:O, s:O}", "eventData", data, "eventContext", context),
+           "legacy event received");
+    const char *type = json_string_value(json_object_get(context, "eventType"));
+    return type != NULL && strcmp(type, "test.fail") == 0 ? -1 : 0;
+}
+
 int test_functions_register(ff_app *app, ff_error *err)
 {
     const ff_function_def defs[] = {
@@ -90,6 +157,11 @@ int test_functions_register(ff_app *app, ff_error *err)
         {.name = "hello", .signature = FF_SIGNATURE_HTTP, .http = hello},
         {.name = "fail", .signature = FF_SIGNATURE_HTTP, .http = fail_fn},
         {.name = "event", .signature = FF_SIGNATURE_CLOUDEVENT, .cloudevent = event_fn},
+        {.name = "crash", .signature = FF_SIGNATURE_HTTP, .http = crash_fn},
+        {.name = "linger", .signature = FF_SIGNATURE_HTTP, .http = linger_fn, .userdata = (void *)app},
+        {.name = "small", .signature = FF_SIGNATURE_HTTP, .http = size_fn, .max_body = 64 * 1024},
+        {.name = "typed", .signature = FF_SIGNATURE_TYPED, .typed = typed_fn},
+        {.name = "legacy", .signature = FF_SIGNATURE_EVENT, .event = legacy_fn},
     };
     for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
         if (ff_register(app, &defs[i], err) != 0)

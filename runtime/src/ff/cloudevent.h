@@ -1,7 +1,7 @@
 /*
  * cloudevent.h - builds an ff_cloudevent from an HTTP request (CloudEvents 1.0 HTTP
  * binding: binary content mode with ce-* headers, or structured content mode with an
- * application/cloudevents+json body).
+ * application/cloudevents+json body), or from a legacy Google Cloud Functions event.
  */
 #ifndef FF_CLOUDEVENT_H
 #define FF_CLOUDEVENT_H
@@ -15,5 +15,8 @@
  */
 int ff_cloudevent_parse(ff_request *req, ff_cloudevent *ev, ff_error *err);
 void ff_cloudevent_dispose(ff_cloudevent *ev);
+/* Nonzero for a binary-mode (ce-* headers) / structured-mode (application/cloudevents+json) request. */
+int ff_cloudevent_is_binary(const ff_request *req);
+int ff_cloudevent_is_structured(const ff_request *req);
 
 #endif

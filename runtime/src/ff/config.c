@@ -14,15 +14,38 @@
 
 const char *ff_config_usage(void)
 {
-    return "usage: functions [--target NAME] [--port N] [--host ADDR] [--signature-type http|cloudevent]\n"
-           "                 [--body-limit BYTES] [--shutdown-grace SECONDS] [--list] [--help]\n"
-           "environment: PORT, FUNCTION_TARGET, FUNCTION_SIGNATURE_TYPE, FF_HOST, FF_BODY_LIMIT,\n"
-           "             FF_SHUTDOWN_GRACE, LOG_FORMAT (json|text), LOG_LEVEL\n";
+    return "usage: functions [flags]\n"
+           "  --target NAME             FUNCTION_TARGET          the function to serve (none: every "
+           "function\n"
+           "                                                     at /{name}; refused when K_SERVICE is set)\n"
+           "  --signature-type TYPE     FUNCTION_SIGNATURE_TYPE  http|cloudevent|event|typed (the "
+           "registration wins)\n"
+           "  --port N                  PORT                     listening port (8080; 0 = any free port)\n"
+           "  --host ADDR               FF_HOST                  listening address (0.0.0.0)\n"
+           "  --body-limit BYTES        FF_BODY_LIMIT            request body ceiling (10485760)\n"
+           "  --shutdown-grace SECONDS  FF_SHUTDOWN_GRACE        grace period after SIGTERM (10)\n"
+           "  --http2-cleartext on|off  FF_HTTP2_CLEARTEXT       accept HTTP/2 without TLS (h2c; off)\n"
+           "  --list                                             print the registered functions and exit\n"
+           "  --help                                             print this help and exit\n"
+           "environment only: LOG_FORMAT (json|text), LOG_LEVEL, K_SERVICE (set on Cloud Run)\n";
 }
+
+static const struct {
+    ff_signature sig;
+    const char *name;
+} signature_names[] = {
+    {FF_SIGNATURE_HTTP, "http"},
+    {FF_SIGNATURE_CLOUDEVENT, "cloudevent"},
+    {FF_SIGNATURE_EVENT, "event"},
+    {FF_SIGNATURE_TYPED, "typed"},
+};
 
 const char *ff_signature_name(ff_signature sig)
 {
-    return sig == FF_SIGNATURE_CLOUDEVENT ? "cloudevent" : "http";
+    for (size_t i = 0; i < sizeof(signature_names) / sizeof(signature_names[0]); i++)
+        if (signature_names[i].sig == sig)
+            return signature_names[i].name;
+    return "unknown";
 }
 
 static const char *env_default(const char *name)
@@ -45,13 +68,25 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 
 static int parse_signature(const char *s, ff_signature *out)
 {
-    if (strcmp(s, "http") == 0)
-        *out = FF_SIGNATURE_HTTP;
-    else if (strcmp(s, "cloudevent") == 0)
-        *out = FF_SIGNATURE_CLOUDEVENT;
-    else
-        return -1;
-    return 0;
+    for (size_t i = 0; i < sizeof(signature_names) / sizeof(signature_names[0]); i++) {
+        if (strcmp(s, signature_names[i].name) == 0) {
+            *out = signature_names[i].sig;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_switch(const char *s, int *out)
+{
+    static const char *const on[] = {"on", "1", "true", "yes"}, *const off[] = {"off", "0", "false", "no"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(s, on[i]) == 0 || strcmp(s, off[i]) == 0) {
+            *out = strcmp(s, on[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* Applies one setting by name; `source` names the flag or variable for the error. */
@@ -72,7 +107,8 @@ static int apply(ff_config *cfg, const char *key, const char *value, const char 
         snprintf(cfg->host, sizeof(cfg->host), "%s", value);
     } else if (strcmp(key, "signature-type") == 0) {
         if (parse_signature(value, &cfg->signature) != 0)
-            return ff_error_set(err, -1, "invalid %s '%s': expected http or cloudevent", source, value);
+            return ff_error_set(err, -1, "invalid %s '%s': expected http, cloudevent, event or typed", source,
+                                value);
     } else if (strcmp(key, "body-limit") == 0) {
         if (parse_ulong(value, 1, 1ul << 30, &v) != 0)
             return ff_error_set(err, -1, "invalid %s '%s': expected bytes 1..1073741824", source, value);
@@ -81,8 +117,11 @@ static int apply(ff_config *cfg, const char *key, const char *value, const char 
         if (parse_ulong(value, 0, 3600, &v) != 0)
             return ff_error_set(err, -1, "invalid %s '%s': expected seconds 0..3600", source, value);
         cfg->grace_s = (unsigned)v;
+    } else if (strcmp(key, "http2-cleartext") == 0) {
+        if (parse_switch(value, &cfg->http2_cleartext) != 0)
+            return ff_error_set(err, -1, "invalid %s '%s': expected on or off", source, value);
     } else {
-        return ff_error_set(err, -1, "unknown flag --%s", key);
+        return ff_error_set(err, -1, "unknown flag: --%s", key);
     }
     return 0;
 }
@@ -90,9 +129,22 @@ static int apply(ff_config *cfg, const char *key, const char *value, const char 
 static const struct {
     const char *key, *env;
 } env_map[] = {
-    {"port", "PORT"},    {"target", "FUNCTION_TARGET"},   {"signature-type", "FUNCTION_SIGNATURE_TYPE"},
-    {"host", "FF_HOST"}, {"body-limit", "FF_BODY_LIMIT"}, {"shutdown-grace", "FF_SHUTDOWN_GRACE"},
+    {"port", "PORT"},
+    {"target", "FUNCTION_TARGET"},
+    {"signature-type", "FUNCTION_SIGNATURE_TYPE"},
+    {"host", "FF_HOST"},
+    {"body-limit", "FF_BODY_LIMIT"},
+    {"shutdown-grace", "FF_SHUTDOWN_GRACE"},
+    {"http2-cleartext", "FF_HTTP2_CLEARTEXT"},
 };
+
+static int known_flag(const char *key)
+{
+    for (size_t i = 0; i < sizeof(env_map) / sizeof(env_map[0]); i++)
+        if (strcmp(key, env_map[i].key) == 0)
+            return 1;
+    return 0;
+}
 
 static int parse_flags(ff_config *cfg, int argc, char **argv, ff_error *err)
 {
@@ -112,9 +164,11 @@ static int parse_flags(ff_config *cfg, int argc, char **argv, ff_error *err)
         const char *eq = strchr(arg + 2, '=');
         size_t klen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
         if (klen == 0 || klen >= sizeof(key))
-            return ff_error_set(err, -1, "unknown flag '%s'", arg);
+            return ff_error_set(err, -1, "unknown flag: %.100s", arg);
         memcpy(key, arg + 2, klen);
         key[klen] = '\0';
+        if (!known_flag(key))
+            return ff_error_set(err, -1, "unknown flag: --%s", key);
         const char *value = eq ? eq + 1 : NULL;
         if (value == NULL) {
             if (i + 1 >= argc)
@@ -138,6 +192,8 @@ int ff_config_parse(ff_config *cfg, int argc, char **argv, ff_getenv_fn env, ff_
     cfg->grace_s = 10;
     if (env == NULL)
         env = env_default;
+    const char *k_service = env("K_SERVICE");
+    cfg->cloud_run = k_service != NULL && *k_service != '\0';
     for (size_t i = 0; i < sizeof(env_map) / sizeof(env_map[0]); i++) {
         const char *v = env(env_map[i].env);
         if (v != NULL && *v != '\0' && apply(cfg, env_map[i].key, v, env_map[i].env, err) != 0)
@@ -148,13 +204,21 @@ int ff_config_parse(ff_config *cfg, int argc, char **argv, ff_getenv_fn env, ff_
 
 int ff_config_check(const ff_config *cfg, const ff_app *app, ff_error *err)
 {
+    if (cfg->target[0] == '\0' && cfg->cloud_run)
+        return ff_error_set(err, -1,
+                            "no function target: on Cloud Run (K_SERVICE is set) each service serves one "
+                            "function; set FUNCTION_TARGET or --target");
     if (cfg->target[0] == '\0')
         return ff_app_count(app) > 0 ? 0 : ff_error_set(err, -1, "no functions registered");
-    const ff_function_def *def = ff_app_find(app, cfg->target);
-    if (def == NULL)
+    if (ff_app_find(app, cfg->target) == NULL)
         return ff_error_set(err, -1, "unknown function target '%s'", cfg->target);
-    if (cfg->signature != 0 && cfg->signature != def->signature)
-        return ff_error_set(err, -1, "function '%s' has signature type %s, not %s", def->name,
-                            ff_signature_name(def->signature), ff_signature_name(cfg->signature));
     return 0;
+}
+
+const char *ff_config_signature_conflict(const ff_config *cfg, const ff_app *app)
+{
+    const ff_function_def *def = cfg->target[0] ? ff_app_find(app, cfg->target) : NULL;
+    if (def == NULL || cfg->signature == 0 || cfg->signature == def->signature)
+        return NULL;
+    return ff_signature_name(def->signature);
 }

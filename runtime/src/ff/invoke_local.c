@@ -1,13 +1,12 @@
 /*
- * invoke_local.c - running a handler: ff_run_handler (shared by the server's workers)
- * and ff_invoke_local, which runs a function on the calling thread with a request built
- * from arguments, for the local invocation harness and tools. The handler sees exactly
- * the API it sees under the server.
+ * invoke_local.c - ff_invoke_local: runs a function on the calling thread with a request
+ * built from arguments, for the local invocation harness and tools. It goes through
+ * ff_run_handler (handler.c) like the server's workers, so the handler sees exactly the
+ * API it sees under the server.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloudevent.h"
 #include "request.h"
 
 static int add_headers(ff_request *req, const char *const *headers)
@@ -23,27 +22,6 @@ static int add_headers(ff_request *req, const char *const *headers)
             return -1;
     }
     return 0;
-}
-
-void ff_run_handler(const ff_function_def *def, ff_request *req, ff_response *res)
-{
-    if (def->signature == FF_SIGNATURE_HTTP) {
-        def->http(req, res);
-        return;
-    }
-    ff_cloudevent ev;
-    ff_error err = {0};
-    if (ff_cloudevent_parse(req, &ev, &err) != 0) {
-        ff_log(req, FF_WARNING, NULL, "malformed CloudEvent: %s", err.message);
-        ff_res_text(res, 400, "Bad Request: malformed CloudEvent\n");
-        return;
-    }
-    int rc = def->cloudevent(req, &ev);
-    ff_cloudevent_dispose(&ev);
-    if (rc != 0)
-        ff_res_text(res, 500, "Internal Server Error\n");
-    else
-        ff_res_status(res, 200);
 }
 
 static int take_result(ff_response *res, ff_local_result *out)

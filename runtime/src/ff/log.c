@@ -72,6 +72,16 @@ void ff_log_set_stream(FILE *out)
     pthread_mutex_unlock(&g_log.lock);
 }
 
+int ff_log_fd(void)
+{
+    return fileno(g_log.out ? g_log.out : stdout);
+}
+
+const char *ff_log_project(void)
+{
+    return g_log.project;
+}
+
 void ff_log_configure_from_env(void)
 {
     const char *fmt = getenv("LOG_FORMAT");
@@ -111,30 +121,63 @@ static void format_time(char *buf, size_t len)
     snprintf(buf + n, len - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
+/*
+ * Writes s with control characters escaped (\n, \r, \t, \\, \xHH), so no value can end
+ * the line early and forge another entry.
+ */
+static void put_text(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\r')
+            fputs("\\r", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c == '\\')
+            fputs("\\\\", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
 /* Renders the entry as text: "time SEVERITY [function] message key=value ...". */
 static char *render_text(const char *time, ff_severity sev, const ff_request *req, const char *msg,
                          json_t *fields)
 {
-    char *extra = NULL;
-    size_t extra_len = 0;
-    FILE *mem = open_memstream(&extra, &extra_len);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&line, &len);
     if (mem == NULL)
         return NULL;
+    fprintf(mem, "%s %-7s ", time, ff_severity_name(sev));
+    if (req != NULL) {
+        fputc('[', mem);
+        put_text(mem, ff_req_function(req));
+        fputs("] ", mem);
+    }
+    put_text(mem, msg);
     const char *key;
     json_t *value;
     json_object_foreach(fields, key, value)
     {
         char *v = json_is_string(value) ? strdup(json_string_value(value))
                                         : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-        fprintf(mem, " %s=%s", key, v ? v : "?");
+        fputc(' ', mem);
+        put_text(mem, key);
+        fputc('=', mem);
+        put_text(mem, v ? v : "?");
         free(v);
     }
-    fclose(mem);
-    char *line = NULL;
-    int rc = asprintf(&line, "%s %-7s %s%s%s%s%s\n", time, ff_severity_name(sev), req ? "[" : "",
-                      req ? ff_req_function(req) : "", req ? "] " : "", msg, extra ? extra : "");
-    free(extra);
-    return rc < 0 ? NULL : line;
+    fputc('\n', mem);
+    if (fclose(mem) != 0) {
+        free(line);
+        return NULL;
+    }
+    return line;
 }
 
 static char *render_json(const char *time, ff_severity sev, const ff_request *req, const char *msg,

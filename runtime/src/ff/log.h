@@ -17,6 +17,9 @@ void ff_log_set_level(ff_severity min);
 void ff_log_set_project(const char *project_id);
 /* Redirects output (tests); NULL restores stdout. The stream is not closed. */
 void ff_log_set_stream(FILE *out);
+/* The log's file descriptor and project ID, for the crash report (no locking). */
+int ff_log_fd(void);
+const char *ff_log_project(void);
 /* Parses "DEBUG", "info", "WARNING"...; returns -1 if unknown. */
 int ff_log_parse_level(const char *s);
 const char *ff_severity_name(ff_severity sev);

@@ -4,6 +4,8 @@
  *   SIGTERM/SIGINT -> stop accepting, close idle connections, set every running
  *   invocation's cancellation flag -> wait for in-flight invocations up to the grace
  *   period -> flush responses -> exit 0.
+ * When the grace period ends with invocations still running, nothing they may touch is
+ * freed (server, function definitions, app): the process exits around them.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash.h"
 #include "log.h"
 #include "server.h"
 
@@ -135,6 +138,15 @@ int ff_main(ff_app *app, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sc.set, NULL); /* before any thread starts, so all inherit it */
     signal(SIGPIPE, SIG_IGN);
 
+    const char *registered = ff_config_signature_conflict(&cfg, app);
+    if (registered != NULL)
+        ff_log(
+            NULL, FF_WARNING,
+            json_pack("{s:s, s:s}", "configured", ff_signature_name(cfg.signature), "registered", registered),
+            "signature type %s from flags or environment ignored: function '%s' is registered as %s",
+            ff_signature_name(cfg.signature), cfg.target, registered);
+    ff_crash_install();
+
     static ff_server srv;
     if (ff_server_init(&srv, app, &cfg, &err) != 0) {
         fprintf(stderr, "functions: %s\n", err.message);
@@ -154,6 +166,8 @@ int ff_main(ff_app *app, int argc, char **argv)
     pthread_join(tid, NULL);
     if (drained)
         ff_server_dispose(&srv);
+    else
+        ff_app_pin(app); /* workers still read their function definitions: never free them */
     ff_log(NULL, FF_INFO, NULL, "shutdown complete");
     return 0;
 }

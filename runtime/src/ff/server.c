@@ -1,8 +1,9 @@
 /*
  * server.c - the HTTP side of the Functions Framework on libh2o: listening, routing a
  * request to its function (FUNCTION_TARGET, or every function at /{name} and at the
- * Firebase emulator form /{project}/{region}/{name}), CORS, writing responses, the
- * access log, and graceful shutdown on SIGTERM/SIGINT.
+ * Firebase emulator form /{project}/{region}/{name}), request-level refusals (body
+ * limits, conflicting Content-Length), CORS, writing responses, the access log, and
+ * graceful shutdown on SIGTERM/SIGINT.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -200,6 +201,49 @@ static void answer_preflight(ff_server *srv, const ff_function_def *def, h2o_req
     respond_plain(srv, def, req, 204, "");
 }
 
+/* The raw HTTP/1 request head, which h2o keeps at the start of the socket's input buffer
+ * until the response is sent. */
+static h2o_iovec_t raw_head(h2o_req_t *req)
+{
+    h2o_socket_t *(*get_socket)(h2o_conn_t *) = req->conn->callbacks->get_socket;
+    h2o_socket_t *sock = get_socket != NULL && req->version < 0x200 ? get_socket(req->conn) : NULL;
+    if (sock == NULL || sock->input == NULL)
+        return h2o_iovec_init(NULL, 0);
+    const char *end = memmem(sock->input->bytes, sock->input->size, "\r\n\r\n", 4);
+    return h2o_iovec_init(sock->input->bytes, end ? (size_t)(end - sock->input->bytes) : 0);
+}
+
+/*
+ * 1 when the request carries Content-Length headers with different values. h2o frames
+ * the body by the first one and drops the others, which a proxy reading another one
+ * would frame differently (request smuggling): refuse those requests outright.
+ */
+static int conflicting_content_length(h2o_req_t *req)
+{
+    h2o_iovec_t head = raw_head(req);
+    const char *first = NULL, *p = head.base, *end = head.base + head.len;
+    size_t first_len = 0;
+    while (p != NULL && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > 15 && strncasecmp(p, "content-length:", 15) == 0) {
+            const char *v = p + 15, *ve = line_end;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+                ve--;
+            if (first == NULL) {
+                first = v;
+                first_len = (size_t)(ve - v);
+            } else if ((size_t)(ve - v) != first_len || memcmp(v, first, first_len) != 0) {
+                return 1;
+            }
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return 0;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     ff_server *srv = ((ff_handler *)self)->srv;
@@ -218,8 +262,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         respond_plain(srv, NULL, req, 404, "Not Found: no such function\n");
         return 0;
     }
+    if (conflicting_content_length(req)) {
+        req->http1_is_persistent = 0;
+        respond_plain(srv, fn->def, req, 400, "Bad Request: conflicting Content-Length headers\n");
+        return 0;
+    }
     if (fn->def->cors && is_preflight(req)) {
         answer_preflight(srv, fn->def, req);
+        return 0;
+    }
+    if (req->entity.base != NULL && req->entity.len > fn->body_limit) {
+        /* all-functions mode only: h2o's limit is the largest of the served functions' */
+        req->http1_is_persistent = 0;
+        respond_plain(srv, fn->def, req, 413, "Payload Too Large\n");
         return 0;
     }
     size_t rest_len = plen - (size_t)(rest - path);
@@ -269,7 +324,7 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     srv->cfg = *cfg;
     h2o_config_init(&srv->globalconf);
     srv->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("ff"));
-    srv->globalconf.max_request_entity_size = cfg->body_limit;
+    srv->globalconf.http1.upgrade_to_http2 = cfg->http2_cleartext; /* h2c: Upgrade and prior knowledge */
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
@@ -288,14 +343,22 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     size_t n = cfg->target[0] ? 1 : ff_app_count(app);
     srv->fns = calloc(n, sizeof(fn_state));
     unsigned threads = 0;
+    size_t entity_limit = 0;
     for (size_t i = 0; i < n; i++) {
         fn_state *fn = &srv->fns[i];
         fn->def = cfg->target[0] ? ff_app_find(app, cfg->target) : ff_app_at(app, i);
+        fn->body_limit =
+            fn->def->max_body && fn->def->max_body < cfg->body_limit ? fn->def->max_body : cfg->body_limit;
+        if (fn->body_limit > entity_limit)
+            entity_limit = fn->body_limit;
         h2o_linklist_init_anchor(&fn->pending);
         h2o_timeout_init(srv->loop, &fn->timeout, (uint64_t)fn->def->timeout_s * 1000);
         threads += fn->def->max_concurrency;
     }
     srv->n_fns = n;
+    /* h2o refuses a larger Content-Length before reading the body and cuts a chunked body
+     * at this size: with a target that is exactly the function's own limit. */
+    srv->globalconf.max_request_entity_size = entity_limit;
     srv->pool = ff_pool_new(threads < 1024 ? threads : 1024);
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->done_receiver, ff_invoke_on_done);

@@ -1,0 +1,15 @@
+/*
+ * crash.h - the crash report written when a fatal signal ends the process (crash.c).
+ */
+#ifndef FF_CRASH_H
+#define FF_CRASH_H
+
+#include "ff.h"
+
+/* Installs the fatal-signal handlers (ff_main, once, before any worker starts). */
+void ff_crash_install(void);
+/* Marks req as in flight on this thread, until ff_crash_untrack (ff_run_handler). */
+void ff_crash_track(const ff_request *req);
+void ff_crash_untrack(void);
+
+#endif
