@@ -10,7 +10,7 @@
 
 #include "deploy_helpers.h"
 
-TestSuite(dry_run, .timeout = 60);
+TestSuite(dry_run, .timeout = DH_TIMEOUT_S);
 
 #define RUNTIME_SA   "transform-runtime@demo-proj.iam.gserviceaccount.com"
 #define TASKS_SA     "transform-tasks@demo-proj.iam.gserviceaccount.com"
