@@ -5,10 +5,13 @@
  * sending program) and judged by index_check.c. Checked here:
  *   - the sweeper's queries, recorded from a real server run against the emulator;
  *   - with FS_QUERY_LOG_CHECK=FILE (make test sets it: mk/indexes.mk), every query the
- *     functions binaries sent during the whole run of the suites.
+ *     functions binaries sent during the whole run of the suites;
+ *   - the recording itself: one line per query sent (cursor included), none for a query
+ *     the client refuses.
  * Queries the test programs send themselves (fixtures, listings) are not production
  * queries and are not judged. FS_INDEXES_FILE overrides firestore.indexes.json.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +131,55 @@ Test(recorded, every_query_of_the_run_is_indexed)
     if (log == NULL || log[0] == '\0')
         cr_skip_test("FS_QUERY_LOG_CHECK not set (make test sets it after the suites)");
     cr_expect_gt(check_log(log), 0, "the run recorded no query of the functions");
+}
+
+Test(recorded, the_client_records_what_it_sends_and_nothing_it_refuses)
+{
+    char log[96];
+    snprintf(log, sizeof(log), "/tmp/ff-queries-client-%d.jsonl", (int)getpid());
+    unlink(log);
+    setenv("FS_QUERY_LOG", log, 1);
+    ff_error err = {0};
+    fs_options opts = {.project_id = "demo-indexes"};
+    fs_db *db = fs_db_open(&opts, &err);
+    cr_assert_not_null(db, "%s", err.message);
+    json_t *ref = fs_reference(db, "projects/p1/jobs/j1", &err);
+    json_t *after = json_pack("[i, o]", 5, ref);
+    const fs_order order[] = {{"createdAt", 0}, {"__name__", 0}};
+    fs_query_def q = {
+        .collection = "jobs", .all_descendants = 1, .order = order, .n_order = 2, .start_after = after};
+    fs_doc_list list = {0};
+    cr_assert_eq(fs_query(db, &q, &list, &err), 0, "%s", err.message);
+    fs_doc_list_free(&list);
+    json_t *bad = json_pack("{s:i}", "createdAt", 5);
+    q.start_after = bad; /* a cursor is an array of order values */
+    cr_expect_eq(fs_query(db, &q, &list, &err), FS_INVALID_ARGUMENT);
+    json_decref(bad);
+    json_decref(after);
+    fs_db_close(db);
+    unsetenv("FS_QUERY_LOG");
+
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f, "nothing recorded");
+    cr_assert_gt(getline(&text, &cap, f), 0);
+    json_t *rec = json_loads(text, 0, NULL);
+    cr_expect_eq(getline(&text, &cap, f), -1, "the refused query was recorded too");
+    fclose(f);
+    free(text);
+    unlink(log);
+    cr_assert_not_null(rec);
+    cr_expect_str_eq(json_string_value(json_object_get(rec, "parent")), "");
+    cr_expect_str_eq(json_string_value(json_object_get(rec, "by")), program_invocation_short_name);
+    const json_t *start = json_object_get(json_object_get(rec, "structuredQuery"), "startAt");
+    cr_expect(json_is_false(json_object_get(start, "before")), "start after, not at");
+    const json_t *values = json_object_get(start, "values");
+    cr_expect_eq(json_array_size(values), 2);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(values, 0), "integerValue")) ?: "",
+                     "5");
+    cr_expect(strstr(json_string_value(json_object_get(json_array_get(values, 1), "referenceValue")) ?: "",
+                     "/documents/projects/p1/jobs/j1") != NULL,
+              "the cursor's document as a reference");
+    json_decref(rec);
 }
