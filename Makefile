@@ -104,7 +104,7 @@ format: ## clang-format every C file of the tree
 clean: ## remove build/
 	rm -rf build
 
-include fuzz/fuzz.mk
+include $(wildcard fuzz/fuzz.mk) # absent from the image build context (.dockerignore)
 include $(wildcard mk/*.mk)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+/* Every deploy suite's .timeout (the same for all: Criterion 2.4.1's runner leaks with
+ * differing timeouts, which fails the ASan run). Long enough for the image-context build. */
+#define DH_TIMEOUT_S 900
+
 /* ---- scripts/deploy ------------------------------------------------------------- */
 
 /* A directory for PATH: bash only, plus (traps != 0) executables gcloud, firebase, docker,

@@ -1,20 +1,23 @@
 /*
  * test_dry_run.c - what `scripts/deploy --project demo-proj --dry-run` would do, read from
  * the commands it prints: region europe-west1 everywhere, the three Cloud Run services
- * from one image with FUNCTION_TARGET and env per service, who may invoke what, the task
- * queue settings, the scheduler job, the service accounts' roles, the Firestore rules;
- * and that a dry run runs nothing and needs no gcloud.
+ * from one image with FUNCTION_TARGET and env per service (callers' identities and
+ * audiences included), ingress, memory/CPU/instances/concurrency, who may invoke what,
+ * the task queue settings, the scheduler job, the service accounts' roles, the Firestore
+ * rules and indexes; and that a dry run runs nothing and needs no gcloud.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "deploy_helpers.h"
 
-TestSuite(dry_run, .timeout = 60);
+TestSuite(dry_run, .timeout = DH_TIMEOUT_S);
 
 #define RUNTIME_SA   "transform-runtime@demo-proj.iam.gserviceaccount.com"
 #define TASKS_SA     "transform-tasks@demo-proj.iam.gserviceaccount.com"
 #define SCHEDULER_SA "transform-scheduler@demo-proj.iam.gserviceaccount.com"
+#define JOB_URL      "https://transformpipelinejob-<project-number>.europe-west1.run.app"
+#define CLEANUP_URL  "https://cleanupstalejobs-<project-number>.europe-west1.run.app"
 
 static const dh_cmd *service_deploy(const dh_run *r, const char *service)
 {
@@ -156,12 +159,11 @@ Test(dry_run, start_is_public_and_configured)
     cr_expect_str_eq(env_of(c, "TASKS_SERVICE_ACCOUNT"), TASKS_SA);
     const char *url = env_of(c, "TRANSFORM_JOB_URL");
     cr_assert_not_null(url, "TRANSFORM_JOB_URL is set: %s", c->line);
-    cr_expect(strncmp(url, "https://transformpipelinejob-", 29) == 0, "the job service's URL: %s", url);
-    /* The job service exists (and its URL is read) before start is deployed with it. */
-    const char *describe[] = {"gcloud", "run", "services", "describe", "transformpipelinejob", NULL};
-    size_t d = dh_index(&r, dh_one(&r, describe, "URL of transformpipelinejob"));
-    cr_expect_lt(dh_index(&r, service_deploy(&r, "transformpipelinejob")), d);
-    cr_expect_lt(d, dh_index(&r, c));
+    cr_expect_str_eq(url, JOB_URL, "the job service's deterministic run.app URL");
+    /* The project number comes first: every URL is known before any service exists. */
+    const char *describe[] = {"gcloud", "projects", "describe", "demo-proj", NULL};
+    size_t d = dh_index(&r, dh_one(&r, describe, "project number"));
+    cr_expect_lt(d, dh_index(&r, service_deploy(&r, "transformpipelinejob")));
     dh_run_free(&r);
 }
 
@@ -274,7 +276,7 @@ Test(dry_run, runtime_account_roles_and_nothing_broader)
     dh_dry_run(&r);
     binding b[32];
     size_t n = bindings(&r, b, 32);
-    int datastore = 0, enqueuer = 0, act_as = 0;
+    int datastore = 0, enqueuer = 0, viewer = 0, act_as = 0;
     for (size_t i = 0; i < n; i++) {
         cr_expect(strstr(b[i].role, "owner") == NULL && strstr(b[i].role, "editor") == NULL &&
                       strstr(b[i].role, "admin") == NULL,
@@ -283,9 +285,13 @@ Test(dry_run, runtime_account_roles_and_nothing_broader)
         if (strcmp(b[i].role, "roles/datastore.user") == 0) {
             cr_expect(runtime, "datastore.user for the runtime account: %s", b[i].member);
             datastore = 1;
-        } else if (strcmp(b[i].role, "roles/cloudtasks.enqueuer") == 0) {
-            cr_expect(runtime, "enqueuer for the runtime account: %s", b[i].member);
-            enqueuer = 1;
+        } else if (strcmp(b[i].role, "roles/cloudtasks.enqueuer") == 0 ||
+                   strcmp(b[i].role, "roles/cloudtasks.viewer") == 0) {
+            cr_expect(runtime, "%s for the runtime account: %s", b[i].role, b[i].member);
+            cr_expect_str_eq(b[i].kind, "tasks", "%s on the queue only, not project-wide", b[i].role);
+            cr_expect_str_eq(b[i].resource, "transformPipelineJob", "%s on the queue only", b[i].role);
+            enqueuer |= strcmp(b[i].role, "roles/cloudtasks.enqueuer") == 0;
+            viewer |= strcmp(b[i].role, "roles/cloudtasks.viewer") == 0;
         } else if (strcmp(b[i].role, "roles/iam.serviceAccountUser") == 0) {
             cr_expect(runtime, "actAs for the runtime account: %s", b[i].member);
             cr_expect_str_eq(b[i].kind, "iam", "on one service account, not project-wide");
@@ -296,9 +302,9 @@ Test(dry_run, runtime_account_roles_and_nothing_broader)
                              b[i].member);
         }
     }
-    cr_expect(datastore && enqueuer && act_as,
-              "datastore.user %d, cloudtasks.enqueuer %d, serviceAccountUser %d", datastore, enqueuer,
-              act_as);
+    cr_expect(datastore && enqueuer && viewer && act_as,
+              "datastore.user %d, cloudtasks.enqueuer %d, cloudtasks.viewer %d, serviceAccountUser %d",
+              datastore, enqueuer, viewer, act_as);
     const char *create[] = {"gcloud", "iam", "service-accounts", "create", NULL};
     size_t idx[8];
     cr_expect_eq(dh_find(&r, create, idx, 8), 3, "three dedicated service accounts");
@@ -321,13 +327,78 @@ Test(dry_run, scheduler_calls_cleanup_with_an_oidc_token)
     dh_run_free(&r);
 }
 
-Test(dry_run, firestore_rules_are_deployed)
+Test(dry_run, firestore_rules_and_indexes_are_deployed)
 {
     dh_run r;
     dh_dry_run(&r);
     const char *deploy[] = {"firebase", "deploy", NULL};
     const dh_cmd *c = dh_one(&r, deploy, "firebase deploy");
-    cr_expect_str_eq(dh_flag(c, "--only"), "firestore:rules", "%s", c->line);
+    cr_expect_str_eq(dh_flag(c, "--only"), "firestore:rules,firestore:indexes", "%s", c->line);
     cr_expect_str_eq(dh_flag(c, "--project"), "demo-proj", "%s", c->line);
+    dh_run_free(&r);
+}
+
+Test(dry_run, private_services_take_the_most_restrictive_ingress)
+{
+    dh_run r;
+    dh_dry_run(&r);
+    cr_expect_str_eq(dh_flag(service_deploy(&r, "transformpipelinejob"), "--ingress") ?: "(none)",
+                     "internal");
+    cr_expect_str_eq(dh_flag(service_deploy(&r, "cleanupstalejobs"), "--ingress") ?: "(none)", "internal");
+    cr_expect_str_eq(dh_flag(service_deploy(&r, "starttransformpipeline"), "--ingress") ?: "(none)", "all",
+                     "the browser's endpoint");
+    /* Internal ingress admits Cloud Tasks and Cloud Scheduler only at the run.app URL. */
+    const char *sched[] = {"gcloud", "scheduler", "jobs", "create", "http", NULL};
+    cr_expect_str_eq(dh_flag(dh_one(&r, sched, "scheduler job"), "--uri"), CLEANUP_URL);
+    dh_run_free(&r);
+}
+
+/* The service's resource flag, asserted present. */
+static const char *setting(const dh_run *r, const char *service, const char *flag)
+{
+    const char *v = dh_flag(service_deploy(r, service), flag);
+    cr_assert_not_null(v, "%s has no %s", service, flag);
+    return v;
+}
+
+Test(dry_run, every_service_sets_memory_cpu_instances_and_concurrency)
+{
+    dh_run r;
+    dh_dry_run(&r);
+    const char *services[] = {"transformpipelinejob", "starttransformpipeline", "cleanupstalejobs"};
+    const char *flags[] = {"--memory", "--cpu", "--max-instances", "--concurrency"};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t k = 0; k < 4; k++)
+            cr_expect_str_neq(setting(&r, services[i], flags[k]), "", "%s %s", services[i], flags[k]);
+    /* The job service takes what the queue dispatches at once; one sweep at a time. */
+    const char *create[] = {"gcloud", "tasks", "queues", "create", "transformPipelineJob", NULL};
+    cr_expect_str_eq(setting(&r, "transformpipelinejob", "--concurrency"),
+                     dh_flag(dh_one(&r, create, "queue"), "--max-concurrent-dispatches"));
+    cr_expect_str_eq(setting(&r, "cleanupstalejobs", "--concurrency"), "1");
+    cr_expect_str_eq(setting(&r, "cleanupstalejobs", "--max-instances"), "1");
+    dh_run_free(&r);
+}
+
+Test(dry_run, each_service_knows_its_callers_identity_and_audience)
+{
+    dh_run r;
+    dh_dry_run(&r);
+    const dh_cmd *job = service_deploy(&r, "transformpipelinejob");
+    cr_expect_str_eq(env_of(job, "TASKS_SERVICE_ACCOUNT") ?: "", TASKS_SA);
+    cr_expect_str_eq(env_of(job, "TASKS_AUDIENCE") ?: "", JOB_URL);
+    /* The audience the job expects is the URL the task posts to (its OIDC audience). */
+    cr_expect_str_eq(env_of(service_deploy(&r, "starttransformpipeline"), "TRANSFORM_JOB_URL") ?: "",
+                     JOB_URL);
+    const dh_cmd *cleanup = service_deploy(&r, "cleanupstalejobs");
+    cr_expect_str_eq(env_of(cleanup, "SCHEDULER_SERVICE_ACCOUNT") ?: "", SCHEDULER_SA);
+    cr_expect_str_eq(env_of(cleanup, "SCHEDULER_AUDIENCE") ?: "", CLEANUP_URL);
+    const char *sched[] = {"gcloud", "scheduler", "jobs", "create", "http", NULL};
+    cr_expect_str_eq(dh_flag(dh_one(&r, sched, "scheduler job"), "--oidc-token-audience"), CLEANUP_URL);
+    /* The sweeper looks tasks up in the queue the start function enqueues to. */
+    cr_expect_str_eq(env_of(cleanup, "TRANSFORM_QUEUE") ?: "", "transformPipelineJob");
+    cr_expect_str_eq(env_of(cleanup, "TRANSFORM_QUEUE_LOCATION") ?: "", "europe-west1");
+    /* No service gets another's callers. */
+    cr_expect_null(env_of(job, "SCHEDULER_AUDIENCE"));
+    cr_expect_null(env_of(cleanup, "TASKS_AUDIENCE"));
     dh_run_free(&r);
 }

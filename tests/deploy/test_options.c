@@ -8,7 +8,7 @@
 
 #include "deploy_helpers.h"
 
-TestSuite(options, .timeout = 60);
+TestSuite(options, .timeout = DH_TIMEOUT_S);
 
 /* Runs scripts/deploy with args; PATH holds bash and traps named gcloud, firebase, docker
  * and npx that log any call: asserts none was called. */

@@ -301,10 +301,16 @@ typedef struct fs_query_def {
     size_t n_order;
     int limit;                 /* 0 = no limit */
     const char *const *select; /* NULL-terminated field paths to return; NULL = whole documents */
+    /* Paging: start after the document with these values of the order fields (a plain JSON
+     * array, borrowed; order by "__name__" last and give fs_reference() for it). NULL = from
+     * the start. */
+    const json_t *start_after;
 } fs_query_def;
 
 /* Runs a query. On success *out holds new documents the caller frees with
- * fs_doc_list_free; on failure it is empty. */
+ * fs_doc_list_free; on failure it is empty. With FS_QUERY_LOG=FILE in the environment each
+ * query is also appended to FILE as one JSON line {"parent", "structuredQuery", "by"} (the
+ * index check of tests/indexes reads it). */
 int fs_query(fs_db *db, const fs_query_def *q, fs_doc_list *out, ff_error *err);
 
 /* ---- transactions -------------------------------------------------------------------- */

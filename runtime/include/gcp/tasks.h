@@ -1,6 +1,6 @@
 /*
- * gcp/tasks.h - Cloud Tasks REST v2 client: create HTTP tasks and ensure a queue's
- * configuration.
+ * gcp/tasks.h - Cloud Tasks REST v2 client: create HTTP tasks, look one up, and ensure a
+ * queue's configuration.
  *
  * With CLOUD_TASKS_EMULATOR_HOST set, speaks the dialect of the Firebase CLI's Cloud
  * Tasks emulator (plain HTTP, the routes the Admin SDK uses in emulator mode). Otherwise
@@ -20,12 +20,13 @@ extern "C" {
 /* Return codes (also set as ff_error codes). */
 enum {
     GCP_TASKS_OK = 0,
-    GCP_TASKS_ALREADY_EXISTS = 1, /* a task with this name exists or existed recently: the enqueue is done */
-    GCP_TASKS_ERR_ARG = 2,        /* invalid argument (IDs, URL, deadline) */
-    GCP_TASKS_ERR_AUTH = 3,       /* no credentials, or the API answered 401/403 */
-    GCP_TASKS_ERR_NOT_FOUND = 4,  /* the queue does not exist */
-    GCP_TASKS_ERR_TRANSPORT = 5,  /* could not reach the API */
-    GCP_TASKS_ERR_API = 6,        /* any other error answer */
+    GCP_TASKS_ALREADY_EXISTS = 1,  /* a task with this name exists or existed recently: the enqueue is done */
+    GCP_TASKS_ERR_ARG = 2,         /* invalid argument (IDs, URL, deadline) */
+    GCP_TASKS_ERR_AUTH = 3,        /* no credentials, or the API answered 401/403 */
+    GCP_TASKS_ERR_NOT_FOUND = 4,   /* the queue (gcp_tasks_exists: or the task) does not exist */
+    GCP_TASKS_ERR_TRANSPORT = 5,   /* could not reach the API */
+    GCP_TASKS_ERR_API = 6,         /* any other error answer */
+    GCP_TASKS_ERR_UNSUPPORTED = 7, /* the emulator cannot do this (gcp_tasks_exists) */
 };
 
 typedef struct gcp_tasks_header {
@@ -58,6 +59,17 @@ typedef struct gcp_tasks_task {
  * without is not, so it is never enqueued twice.
  */
 int gcp_tasks_create(const gcp_tasks_task *task, char **name_out, ff_error *err);
+
+/*
+ * Whether the named task is still in its queue (Cloud Tasks tasks.get): GCP_TASKS_OK when
+ * it is (waiting or being dispatched), GCP_TASKS_ERR_NOT_FOUND when it is gone (delivered,
+ * out of attempts, deleted) or its queue is; GCP_TASKS_ERR_UNSUPPORTED in emulator mode,
+ * without a call (the Firebase CLI emulator has no route to look a task up); another code
+ * with err set when it cannot tell. project NULL = gcp_project_id(). Retried on transient
+ * failures; timeout_ms per attempt, 0 = 10000.
+ */
+int gcp_tasks_exists(const char *project, const char *location, const char *queue, const char *task_id,
+                     long timeout_ms, ff_error *err);
 
 /* A queue's settings; zero fields keep the service's default. */
 typedef struct gcp_tasks_queue {

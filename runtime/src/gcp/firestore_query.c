@@ -1,9 +1,13 @@
 /*
  * firestore_query.c - runQuery: a structured query over one collection with ANDed field
- * filters, ordering and a limit, optionally inside a transaction.
+ * filters, ordering, a start cursor and a limit, optionally inside a transaction; and,
+ * on request (FS_QUERY_LOG), a record of each query for the index check.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "firestore_internal.h"
 
@@ -105,6 +109,22 @@ static json_t *structured_query(const fs_db *db, const fs_query_def *q, ff_error
         }
         json_object_set_new(sq, "orderBy", order);
     }
+    if (q->start_after != NULL) {
+        json_t *values = json_array();
+        size_t i;
+        const json_t *v;
+        json_array_foreach(q->start_after, i, v)
+        {
+            json_t *fv = fs_value_from_json(v, db->json_flags, err);
+            if (fv == NULL) {
+                json_decref(values);
+                json_decref(sq);
+                return NULL;
+            }
+            json_array_append_new(values, fv);
+        }
+        json_object_set_new(sq, "startAt", json_pack("{s:o, s:b}", "values", values, "before", 0));
+    }
     if (q->limit > 0)
         json_object_set_new(sq, "limit", json_integer(q->limit));
     if (q->select != NULL) {
@@ -119,7 +139,8 @@ static json_t *structured_query(const fs_db *db, const fs_query_def *q, ff_error
 static int check_query(const fs_query_def *q, ff_error *err)
 {
     if (q == NULL || q->collection == NULL || strchr(q->collection, '/') != NULL || q->limit < 0 ||
-        (q->n_filters > 0 && q->filters == NULL) || (q->n_order > 0 && q->order == NULL))
+        (q->n_filters > 0 && q->filters == NULL) || (q->n_order > 0 && q->order == NULL) ||
+        (q->start_after != NULL && !json_is_array(q->start_after)))
         return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: invalid query");
     int rc = fs_path_check(q->parent ? q->parent : "", FS_PATH_PARENT, err);
     return rc ? rc : fs_path_check(q->collection, FS_PATH_COLLECTION, err);
@@ -161,6 +182,31 @@ static char *query_url(const fs_db *db, const char *parent)
     return url;
 }
 
+/*
+ * FS_QUERY_LOG=FILE: appends {"parent", "structuredQuery", "by": program} as one line, in
+ * one write on an O_APPEND descriptor so lines of concurrent processes do not interleave.
+ * Best effort: a query never fails for its record.
+ */
+static void record_query(const char *parent, const json_t *sq)
+{
+    const char *file = getenv("FS_QUERY_LOG");
+    if (file == NULL || file[0] == '\0')
+        return;
+    json_t *rec = json_pack("{s:s, s:O, s:s}", "parent", parent ? parent : "", "structuredQuery", sq, "by",
+                            program_invocation_short_name);
+    char *line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    int fd = line ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd >= 0) {
+        size_t len = strlen(line);
+        line[len] = '\n'; /* replaces the terminator: written with its length */
+        ssize_t n = write(fd, line, len + 1);
+        (void)n;
+        close(fd);
+    }
+    free(line);
+}
+
 int fs_query_in(fs_db *db, const char *txn, const fs_query_def *q, fs_doc_list *out, ff_error *err)
 {
     out->docs = NULL;
@@ -172,6 +218,7 @@ int fs_query_in(fs_db *db, const char *txn, const fs_query_def *q, fs_doc_list *
     json_t *sq = structured_query(db, q, &qerr);
     if (sq == NULL)
         return ff_error_set(err, qerr.code ? qerr.code : FS_INTERNAL, "%s", qerr.message);
+    record_query(q->parent, sq);
     json_t *body = json_pack("{so}", "structuredQuery", sq), *res = NULL;
     if (txn != NULL)
         json_object_set_new(body, "transaction", json_string(txn));

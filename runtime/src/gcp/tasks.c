@@ -1,7 +1,7 @@
 /*
  * tasks.c - the Cloud Tasks client's HTTP side: where requests go (Cloud Tasks v2 or
  * the emulator named by CLOUD_TASKS_EMULATOR_HOST), the Authorization header, and how
- * answers map to GCP_TASKS_ codes (409 on a named task = ALREADY_EXISTS).
+ * answers map to GCP_TASKS_ codes (409 on a named task = ALREADY_EXISTS, 404 = NOT_FOUND).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,17 +84,18 @@ static int call(const char *method, const char *url, json_t *body, int retry, lo
     memset(res, 0, sizeof(*res));
     if (gcp_auth_header(GCP_SERVICE_TASKS, auth, sizeof(auth), &aerr) != 0)
         return ff_error_set(err, GCP_TASKS_ERR_AUTH, "%s: no credentials: %s", what, aerr.message);
-    char *text = json_dumps(body, JSON_COMPACT);
-    if (text == NULL)
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body != NULL && text == NULL)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "%s: cannot serialize the request", what);
-    gcp_http_header hdr[] = {{"Content-Type", "application/json"}, {"Authorization", auth}};
+    /* Authorization first: a call without a body sends no Content-Type */
+    gcp_http_header hdr[] = {{"Authorization", auth}, {"Content-Type", "application/json"}};
     gcp_http_request req = {
         .method = method,
         .url = url,
-        .headers = hdr,
-        .n_headers = auth[0] ? 2 : 1,
+        .headers = auth[0] ? hdr : hdr + 1,
+        .n_headers = (size_t)(auth[0] != 0) + (text != NULL),
         .body = text,
-        .body_len = strlen(text),
+        .body_len = text ? strlen(text) : 0,
         .timeout_ms = timeout_ms > 0 ? timeout_ms : 10000,
         .retry = retry,
     };
@@ -150,6 +151,36 @@ int gcp_tasks_create(const gcp_tasks_task *t, char **name_out, ff_error *err)
         rc = ff_error_set(err, GCP_TASKS_ERR_API, "%s: the answer names no task", what);
     gcp_http_response_free(&res);
     json_decref(body);
+    free(url);
+    return rc;
+}
+
+int gcp_tasks_exists(const char *project_id, const char *location, const char *queue, const char *task_id,
+                     long timeout_ms, ff_error *err)
+{
+    if (!gcp_tasks_valid_id(location, 63, "-") || !gcp_tasks_valid_id(queue, 100, "-") ||
+        !gcp_tasks_valid_id(task_id, 500, "-_") ||
+        (project_id && !gcp_tasks_valid_id(project_id, 100, "-.:")))
+        return ff_error_set(err, GCP_TASKS_ERR_ARG,
+                            "Cloud Tasks: invalid project, location, queue or task ID");
+    int emulator = 0;
+    char base[512], *url = NULL;
+    if (base_url(base, sizeof(base), &emulator) != 0)
+        return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: endpoint URL too long");
+    if (emulator)
+        return ff_error_set(err, GCP_TASKS_ERR_UNSUPPORTED,
+                            "Cloud Tasks emulator: tasks cannot be looked up");
+    const char *project = resolve_project(project_id, err);
+    if (project == NULL)
+        return GCP_TASKS_ERR_AUTH;
+    if (asprintf(&url, "%s/projects/%s/locations/%s/queues/%s/tasks/%s?responseView=BASIC", base, project,
+                 location, queue, task_id) < 0)
+        return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: out of memory");
+    char what[160];
+    snprintf(what, sizeof(what), "Cloud Tasks getTask on queue %.100s", queue);
+    gcp_http_response res;
+    int rc = call("GET", url, NULL, GCP_HTTP_RETRY_SAFE, timeout_ms, 0, what, &res, err);
+    gcp_http_response_free(&res);
     free(url);
     return rc;
 }

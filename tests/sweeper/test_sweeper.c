@@ -1,6 +1,8 @@
 /*
  * test_sweeper.c - POST /cleanupStaleJobs (the scheduled sweeper) with a job timeout
- * of 20 s and no margin, over seeded jobs:
+ * of 20 s and no margin, in emulator mode (the Cloud Tasks emulator cannot look tasks
+ * up, so a pending job is judged by age alone; test_pending.c has the real rule), over
+ * seeded jobs:
  *   - running for an hour, session pointing at it -> failed TIMEOUT, session failed;
  *   - pending for an hour (never started) -> failed TIMEOUT, session failed;
  *   - running 25 s (just past timeout + margin) -> failed;
@@ -13,7 +15,7 @@
  */
 #include <string.h>
 
-#include "e2e.h"
+#include "sweep.h"
 
 TestSuite(sweeper, .fini = e2e_fini, .timeout = E2E_TIMEOUT_S);
 
@@ -104,16 +106,6 @@ static void expect_untouched(e2e *t, const seeded *s)
     }
 }
 
-static json_t *sweep(e2e *t)
-{
-    th_response res;
-    e2e_http(&t->srv, "POST", "/cleanupStaleJobs", NULL, NULL, &res);
-    cr_assert_eq(res.status, 200, "sweep: %ld %s", res.status, res.body);
-    json_t *b = e2e_body(&res);
-    th_response_free(&res);
-    return b;
-}
-
 E2E_TEST(sweeper, fails_stale_jobs_only)
 {
     const char *env[] = {"TRANSFORM_JOB_TIMEOUT_MS=20000", "STALE_JOB_MARGIN_MS=0",
@@ -146,7 +138,7 @@ E2E_TEST(sweeper, fails_stale_jobs_only)
     snprintf(live, sizeof(live), "%s", e2e_start_job(&t));
     fs_doc_free(e2e_wait_job(&t, live, "running", 10000));
 
-    json_t *r = sweep(&t);
+    json_t *r = sw_sweep(&t, 200);
     cr_expect(json_is_true(json_object_get(r, "success")));
     cr_expect_eq(json_integer_value(json_object_get(r, "failed")), 5, "failed %lld, expected 5",
                  (long long)json_integer_value(json_object_get(r, "failed")));
@@ -165,7 +157,7 @@ E2E_TEST(sweeper, fails_stale_jobs_only)
     fs_doc_free(e2e_wait_session(&t, "completed", 2000));
 
     /* Nothing stale is left: a second sweep fails nothing. */
-    r = sweep(&t);
+    r = sw_sweep(&t, 200);
     cr_expect_eq(json_integer_value(json_object_get(r, "failed")), 0, "second sweep failed %lld",
                  (long long)json_integer_value(json_object_get(r, "failed")));
     json_decref(r);
