@@ -1,6 +1,6 @@
 /*
  * rules_helpers.c - REST calls to the Firestore emulator as admin / creator / other user /
- * anonymous / owner, emulator ID tokens, seeding and owner reads for the rules suite.
+ * anonymous guest / no user / owner, emulator ID tokens, seeding and owner reads for the rules suite.
  * See rules_helpers.h.
  */
 #include <criterion/criterion.h>
@@ -42,8 +42,10 @@ const char *rh_who_name(rh_who who)
         return "creator";
     case RH_OTHER:
         return "other user";
-    case RH_ANON:
-        return "anonymous";
+    case RH_GUEST:
+        return "anonymous guest";
+    case RH_NONE:
+        return "no user";
     case RH_OWNER:
         return "owner";
     }
@@ -88,7 +90,23 @@ static char *b64url_json(json_t *j)
     return out;
 }
 
-char *rh_token(const char *uid, int admin)
+const char *rh_uid(rh_who who)
+{
+    switch (who) {
+    case RH_ADMIN:
+        return RH_ADMIN_UID;
+    case RH_CREATOR:
+        return RH_CREATOR_UID;
+    case RH_OTHER:
+        return RH_OTHER_UID;
+    case RH_GUEST:
+        return RH_GUEST_UID;
+    default:
+        return NULL;
+    }
+}
+
+char *rh_token(const char *uid, const char *provider, int admin)
 {
     const char *proj = rh_project();
     char iss[128];
@@ -97,7 +115,7 @@ char *rh_token(const char *uid, int admin)
     json_t *header = json_pack("{s:s, s:s}", "alg", "none", "typ", "JWT");
     json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:s, s:{}}}", "iss", iss, "aud", proj,
                                 "sub", uid, "user_id", uid, "iat", now, "exp", now + 3600, "auth_time", now,
-                                "firebase", "sign_in_provider", "custom", "identities");
+                                "firebase", "sign_in_provider", provider, "identities");
     cr_assert(header != NULL && payload != NULL);
     if (admin)
         json_object_set_new(payload, "admin", json_true());
@@ -122,9 +140,8 @@ rh_resp rh_call(rh_who who, const char *method, const char *path, const char *qu
     char auth[4096] = "";
     if (who == RH_OWNER) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer owner");
-    } else if (who != RH_ANON) {
-        const char *uid = who == RH_ADMIN ? RH_ADMIN_UID : who == RH_CREATOR ? RH_CREATOR_UID : RH_OTHER_UID;
-        char *tok = rh_token(uid, who == RH_ADMIN);
+    } else if (who != RH_NONE) {
+        char *tok = rh_token(rh_uid(who), who == RH_GUEST ? "anonymous" : "custom", who == RH_ADMIN);
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
         free(tok);
     }
@@ -171,10 +188,15 @@ void rh_seed_all(void)
     rh_seed(RH_JOB, "{\"id\":{\"stringValue\":\"job-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
                     "\"sessionId\":{\"stringValue\":\"session-1\"},\"status\":{\"stringValue\":\"running\"},"
                     "\"createdAt\":{\"integerValue\":\"1700000000000\"}}");
-    rh_seed(RH_SESSION, "{\"id\":{\"stringValue\":\"session-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
-                        "\"createdBy\":{\"stringValue\":\"" RH_CREATOR_UID "\"},"
-                        "\"jobId\":{\"stringValue\":\"job-1\"},\"jobStatus\":{\"stringValue\":\"running\"},"
-                        "\"status\":{\"stringValue\":\"active\"},\"note\":{\"stringValue\":\"seeded\"}}");
+    rh_seed(RH_SESSION,
+            "{\"id\":{\"stringValue\":\"session-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
+            "\"workspaceId\":{\"stringValue\":\"w1\"},\"experienceId\":{\"stringValue\":\"exp-1\"},"
+            "\"mode\":{\"stringValue\":\"guest\"},\"configSource\":{\"stringValue\":\"published\"},"
+            "\"createdBy\":{\"stringValue\":\"" RH_CREATOR_UID "\"},"
+            "\"createdAt\":{\"integerValue\":\"1700000000000\"},"
+            "\"jobId\":{\"stringValue\":\"job-1\"},\"jobStatus\":{\"stringValue\":\"running\"},"
+            "\"resultMedia\":{\"nullValue\":null},"
+            "\"status\":{\"stringValue\":\"active\"},\"note\":{\"stringValue\":\"seeded\"}}");
     rh_seed(RH_EXPERIENCE, "{\"id\":{\"stringValue\":\"exp-1\"},\"name\":{\"stringValue\":\"Photo booth\"},"
                            "\"status\":{\"stringValue\":\"active\"}}");
 }

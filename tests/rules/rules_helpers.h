@@ -18,13 +18,15 @@ typedef enum rh_who {
     RH_ADMIN,   /* signed in, custom claim admin == true */
     RH_CREATOR, /* signed in, the session's createdBy */
     RH_OTHER,   /* signed in, someone else */
-    RH_ANON,    /* no Authorization header */
+    RH_GUEST,   /* signed in anonymously (sign_in_provider "anonymous"), someone else */
+    RH_NONE,    /* no user: no Authorization header */
     RH_OWNER,   /* "Bearer owner": the emulator's admin credential, bypasses rules */
 } rh_who;
 
 #define RH_ADMIN_UID   "admin-uid"
 #define RH_CREATOR_UID "creator-uid"
 #define RH_OTHER_UID   "other-uid"
+#define RH_GUEST_UID   "guest-uid"
 
 /* Canned documents (relative to .../documents/), seeded by rh_seed_all. */
 #define RH_JOB        "projects/p1/jobs/job-1"
@@ -45,12 +47,15 @@ const char *rh_project(void);
 /* Display name of a caller, for assertion messages. */
 const char *rh_who_name(rh_who who);
 
+/* The uid of a signed-in caller; NULL for RH_NONE and RH_OWNER. */
+const char *rh_uid(rh_who who);
+
 /*
  * An emulator ID token for uid: an unsigned JWT ({"alg":"none"}, empty signature) with
- * the Firebase claims of the SDKs' mockUserToken; admin adds the claim admin: true.
- * Caller frees.
+ * the Firebase claims of the SDKs' mockUserToken, signed in with provider ("custom",
+ * "anonymous"); admin adds the claim admin: true. Caller frees.
  */
-char *rh_token(const char *uid, int admin);
+char *rh_token(const char *uid, const char *provider, int admin);
 
 /*
  * method on .../documents/{path}{query} as who; body is JSON text or NULL. path may be
