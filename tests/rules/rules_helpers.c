@@ -15,6 +15,12 @@
 
 static char project[64];
 
+void rh_use_project(const char *gcp_project)
+{
+    cr_assert(strlen(gcp_project) < sizeof(project));
+    snprintf(project, sizeof(project), "%s", gcp_project);
+}
+
 void rh_setup(void)
 {
     const char *host = getenv("FIRESTORE_EMULATOR_HOST");
@@ -131,23 +137,16 @@ char *rh_token(const char *uid, const char *provider, int admin)
     return tok;
 }
 
-rh_resp rh_call(rh_who who, const char *method, const char *path, const char *query, const char *body)
+rh_resp rh_call_as(const char *bearer, const char *method, const char *path, const char *query,
+                   const char *body)
 {
     char url[2048];
     snprintf(url, sizeof(url), "http://%s/v1/projects/%s/databases/(default)/documents%s%s%s",
              getenv("FIRESTORE_EMULATOR_HOST"), rh_project(), path[0] ? "/" : "", path, query ? query : "");
-
     char auth[4096] = "";
-    if (who == RH_OWNER) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer owner");
-    } else if (who != RH_NONE) {
-        char *tok = rh_token(rh_uid(who), who == RH_GUEST ? "anonymous" : "custom", who == RH_ADMIN);
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-        free(tok);
-    }
-    const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
-    if (auth[0])
-        headers[1] = auth;
+    if (bearer != NULL)
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+    const char *headers[3] = {"Content-Type: application/json", auth[0] ? auth : NULL, NULL};
 
     th_request req = {.method = method,
                       .url = url,
@@ -163,6 +162,18 @@ rh_resp rh_call(rh_who who, const char *method, const char *path, const char *qu
         r.json = json_loads(res.body, 0, NULL);
     cr_assert(res.status != 0, "%s %s: no response (curl error %d)", method, url, res.error);
     th_response_free(&res);
+    return r;
+}
+
+rh_resp rh_call(rh_who who, const char *method, const char *path, const char *query, const char *body)
+{
+    if (who == RH_OWNER)
+        return rh_call_as("owner", method, path, query, body);
+    if (who == RH_NONE)
+        return rh_call_as(NULL, method, path, query, body);
+    char *tok = rh_token(rh_uid(who), who == RH_GUEST ? "anonymous" : "custom", who == RH_ADMIN);
+    rh_resp r = rh_call_as(tok, method, path, query, body);
+    free(tok);
     return r;
 }
 
@@ -199,6 +210,32 @@ void rh_seed_all(void)
             "\"status\":{\"stringValue\":\"active\"},\"note\":{\"stringValue\":\"seeded\"}}");
     rh_seed(RH_EXPERIENCE, "{\"id\":{\"stringValue\":\"exp-1\"},\"name\":{\"stringValue\":\"Photo booth\"},"
                            "\"status\":{\"stringValue\":\"active\"}}");
+}
+
+json_t *rh_new_session_fields(const char *project_id, const char *session_id, const char *uid,
+                              const char *workspace_id, const char *experience_id)
+{
+    const char *now = "1700000000000";
+    json_t *f = json_pack(
+        "{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:{s:[]}},"
+        " s:{s:{s:[]}}, s:{s:n}, s:{s:n}, s:{s:n}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}}",
+        "id", "stringValue", session_id, "projectId", "stringValue", project_id, "workspaceId", "stringValue",
+        workspace_id, "eventId", "nullValue", "experienceId", "stringValue", experience_id, "mode",
+        "stringValue", "guest", "configSource", "stringValue", "published", "status", "stringValue", "active",
+        "answers", "arrayValue", "values", "capturedMedia", "arrayValue", "values", "resultMedia",
+        "nullValue", "jobId", "nullValue", "jobStatus", "nullValue", "createdBy", "stringValue", uid,
+        "createdAt", "integerValue", now, "updatedAt", "integerValue", now, "completedAt", "nullValue");
+    cr_assert_not_null(f);
+    return f;
+}
+
+char *rh_body(json_t *fields)
+{
+    json_t *body = json_pack("{s:O}", "fields", fields);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    cr_assert_not_null(text);
+    return text;
 }
 
 json_t *rh_owner_get(const char *path)

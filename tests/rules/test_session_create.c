@@ -31,23 +31,13 @@ TestSuite(session_create, .init = setup, .timeout = 60);
  */
 static char *session_body(const char *uid, const char *field, const char *value)
 {
-    json_t *fields = json_pack(
-        "{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}, s:{s:n},"
-        " s:{s:n}, s:{s:s}}",
-        "id", "stringValue", NEW_ID, "projectId", "stringValue", "p1", "workspaceId", "stringValue", "w1",
-        "experienceId", "stringValue", "exp-1", "eventId", "nullValue", "mode", "stringValue", "guest",
-        "configSource", "stringValue", "published", "status", "stringValue", "active", "createdBy",
-        "stringValue", uid, "jobId", "nullValue", "jobStatus", "nullValue", "resultMedia", "nullValue",
-        "createdAt", "integerValue", "1700000000000");
-    cr_assert_not_null(fields);
+    json_t *fields = rh_new_session_fields("p1", NEW_ID, uid, "w1", "exp-1");
     if (field != NULL && value != NULL)
         json_object_set_new(fields, field, json_loads(value, 0, NULL));
     else if (field != NULL)
         json_object_del(fields, field);
-    json_t *body = json_pack("{s:o}", "fields", fields);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    cr_assert_not_null(text);
+    char *text = rh_body(fields);
+    json_decref(fields);
     return text;
 }
 

@@ -1,0 +1,170 @@
+/*
+ * test_guest_flow.c - the guest flow as the web app does it, over the emulators' REST
+ * APIs with the guest's own token, under firestore.rules: the guest signs in anonymously
+ * (Auth emulator), creates its session itself (Firestore, as the guest), starts the
+ * pipeline (the functions with AUTH_REQUIRED=1 trusting the Auth emulator) and reads its
+ * session until the job completes. Another anonymous user can neither read the session
+ * nor start a job on it; no token gets 401.
+ * Runs in the runner's GCP project (the Auth emulator issues tokens for it) with a
+ * platform project of its own.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../support/spawn.h"
+#include "rules_helpers.h"
+
+static void fini(void)
+{
+    spawn_free_all();
+}
+
+TestSuite(guest_flow, .fini = fini, .timeout = 60);
+
+typedef struct guest {
+    char uid[129];
+    char *token; /* owned */
+} guest;
+
+/* POST body (JSON) to url with an optional bearer; asserts a response; body parsed. */
+static json_t *post_json(const char *url, const char *bearer, const char *body, long *status)
+{
+    char auth[4096] = "";
+    if (bearer)
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+    const char *headers[] = {"Content-Type: application/json", auth[0] ? auth : NULL, NULL};
+    th_request req = {.method = "POST",
+                      .url = url,
+                      .headers = headers,
+                      .body = body,
+                      .body_len = strlen(body),
+                      .timeout_ms = 20000};
+    th_response res;
+    th_http(&req, &res);
+    cr_assert_neq(res.status, 0, "POST %s: no response", url);
+    *status = res.status;
+    json_t *j = json_loads(res.body, 0, NULL);
+    cr_assert_not_null(j, "POST %s: %ld %s", url, res.status, res.body);
+    th_response_free(&res);
+    return j;
+}
+
+/* An anonymous sign-in on the Auth emulator, as the JS SDK's signInAnonymously does. */
+static guest sign_in_anonymously(void)
+{
+    const char *host = getenv("FF_TEST_AUTH_EMULATOR_HOST");
+    cr_assert(host && *host, "FF_TEST_AUTH_EMULATOR_HOST is not set: run through scripts/run-tests.sh");
+    char url[256];
+    snprintf(url, sizeof(url), "http://%s/identitytoolkit.googleapis.com/v1/accounts:signUp?key=demo-key",
+             host);
+    long status;
+    json_t *j = post_json(url, NULL, "{\"returnSecureToken\":true}", &status);
+    cr_assert_eq(status, 200, "anonymous sign-up: %ld", status);
+    guest g = {.token = strdup(json_string_value(json_object_get(j, "idToken")))};
+    snprintf(g.uid, sizeof(g.uid), "%s", json_string_value(json_object_get(j, "localId")));
+    cr_assert(g.token != NULL && g.uid[0] != '\0');
+    json_decref(j);
+    return g;
+}
+
+/* build/bin/functions: the product binary (its CLI seeds, it serves). */
+static const char *functions_bin(void)
+{
+    static char path[1024];
+    const char *build = getenv("FF_TEST_BUILD");
+    snprintf(path, sizeof(path), "%s/bin/functions", build ? build : "build");
+    return path;
+}
+
+/* The functions server as the local stack runs it: authentication on, emulator tokens trusted. */
+static int start_functions(void)
+{
+    const char *bin = functions_bin();
+    int port = spawn_free_port();
+    char port_s[16], auth_env[128];
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    snprintf(auth_env, sizeof(auth_env), "FIREBASE_AUTH_EMULATOR_HOST=%s",
+             getenv("FF_TEST_AUTH_EMULATOR_HOST"));
+    const char *args[] = {"--host", "127.0.0.1", "--port", port_s, NULL};
+    const char *env[] = {"AUTH_REQUIRED=1", auth_env, "TRANSFORM_STUB_DURATION_MS=200", "K_SERVICE", NULL};
+    spawn_proc *p = spawn_start(bin, args, env);
+    cr_assert_not_null(p);
+    cr_assert_eq(spawn_wait_port(p, port, 20000), 0, "functions did not start");
+    return port;
+}
+
+static json_t *start_pipeline(int port, const char *project, const char *session, const char *bearer,
+                              long *status)
+{
+    char url[512], body[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/startTransformPipeline?projectId=%s", port, project);
+    snprintf(body, sizeof(body), "{\"sessionId\":\"%s\",\"stepId\":\"transform\"}", session);
+    return post_json(url, bearer, body, status);
+}
+
+/* The session's jobStatus as the guest reads it (through the rules), or "" when null. */
+static void read_job_status(const char *path, const char *token, char *out, size_t len)
+{
+    rh_resp r = rh_call_as(token, "GET", path, NULL, NULL);
+    rh_assert_ok(&r, "the guest reads its session");
+    json_t *v = json_object_get(json_object_get(r.json, "fields"), "jobStatus");
+    const char *s = json_string_value(json_object_get(v, "stringValue"));
+    snprintf(out, len, "%s", s ? s : "");
+    rh_resp_free(&r);
+}
+
+Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
+{
+    rh_use_project(getenv("GOOGLE_CLOUD_PROJECT"));
+    unsigned char rnd[6];
+    cr_assert_eq(getrandom(rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
+    char project[64], path[160];
+    snprintf(project, sizeof(project), "guest-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+             rnd[4], rnd[5]);
+    snprintf(path, sizeof(path), "projects/%s/sessions/s1", project);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "%s seed scripts/fixtures/demo.json >/dev/null", functions_bin());
+    cr_assert_eq(system(cmd), 0, "seeding the demo experience");
+    int port = start_functions();
+
+    guest g = sign_in_anonymously();
+    json_t *fields = rh_new_session_fields(project, "s1", g.uid, "demo-workspace", "demo-experience");
+    char *body = rh_body(fields);
+    char coll[128];
+    snprintf(coll, sizeof(coll), "projects/%s/sessions", project);
+    rh_resp r = rh_call_as(g.token, "POST", coll, "?documentId=s1", body);
+    rh_assert_ok(&r, "the guest creates its own session");
+    rh_resp_free(&r);
+
+    long status;
+    json_t *res = start_pipeline(port, project, "s1", NULL, &status);
+    cr_assert_eq(status, 401, "no token: %ld", status);
+    json_decref(res);
+    guest other = sign_in_anonymously();
+    res = start_pipeline(port, project, "s1", other.token, &status);
+    cr_assert_eq(status, 403, "another guest's token: %ld", status);
+    json_decref(res);
+    r = rh_call_as(other.token, "GET", path, NULL, NULL);
+    rh_assert_denied(&r, "another guest reads the session");
+    rh_resp_free(&r);
+
+    res = start_pipeline(port, project, "s1", g.token, &status);
+    cr_assert_eq(status, 200, "the guest starts the pipeline: %ld", status);
+    cr_assert_not_null(json_string_value(json_object_get(res, "jobId")));
+    json_decref(res);
+
+    char job_status[32] = "";
+    for (int i = 0; i < 200 && strcmp(job_status, "completed") != 0; i++) {
+        read_job_status(path, g.token, job_status, sizeof(job_status));
+        spawn_sleep_ms(50);
+    }
+    cr_assert_str_eq(job_status, "completed", "the guest sees its job complete");
+    free(body);
+    json_decref(fields);
+    free(g.token);
+    free(other.token);
+}
