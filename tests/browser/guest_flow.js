@@ -187,6 +187,8 @@ async function main() {
     const worstJobId = Math.max(...runs.map((r) => r.jobIdLatencyMs));
     console.log(`job-ID latency (click to shown), ms: ${runs.map((r) => r.jobIdLatencyMs.toFixed(0)).join(" ")}; worst ${worstJobId.toFixed(0)}`);
     check(`the job ID is shown within ${JOB_ID_LIMIT_MS} ms of the click`, worstJobId < JOB_ID_LIMIT_MS, `worst ${worstJobId.toFixed(0)} ms`);
+    const sources = new Set(runs.flatMap((r) => r.statuses.map((s) => s.timeSource)));
+    console.log(`write time taken from: ${[...sources].join(", ")} (updateTime: the document's commit time)`);
     for (const status of ["pending", "running", "completed"]) {
       const delays = runs.map((r) => (r.statuses.find((s) => s.status === status) || {}).delayMs);
       const seen = delays.filter((d) => typeof d === "number");

@@ -4,7 +4,8 @@
  * (Auth emulator), creates its session itself (Firestore, as the guest), starts the
  * pipeline (the functions with AUTH_REQUIRED=1 trusting the Auth emulator) and reads its
  * session until the job completes. Another anonymous user can neither read the session
- * nor start a job on it; no token gets 401.
+ * nor start a job on it; no token gets 401. And the harness: `functions invoke --auth`
+ * gets the named test user's, an admin's or an anonymous user's token and sends it.
  * Runs in the runner's GCP project (the Auth emulator issues tokens for it) with a
  * platform project of its own.
  */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 
 #include "../support/spawn.h"
 #include "rules_helpers.h"
@@ -117,19 +119,25 @@ static void read_job_status(const char *path, const char *token, char *out, size
     rh_resp_free(&r);
 }
 
-Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
+/* The runner's GCP project, a fresh platform project ID into project (64 bytes), the
+ * demo experience seeded, the functions started: their port. */
+static int setup_world(char project[64])
 {
     rh_use_project(getenv("GOOGLE_CLOUD_PROJECT"));
     unsigned char rnd[6];
     cr_assert_eq(getrandom(rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
-    char project[64], path[160];
-    snprintf(project, sizeof(project), "guest-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
-             rnd[4], rnd[5]);
-    snprintf(path, sizeof(path), "projects/%s/sessions/s1", project);
+    snprintf(project, 64, "guest-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "%s seed scripts/fixtures/demo.json >/dev/null", functions_bin());
     cr_assert_eq(system(cmd), 0, "seeding the demo experience");
-    int port = start_functions();
+    return start_functions();
+}
+
+Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
+{
+    char project[64], path[160];
+    int port = setup_world(project);
+    snprintf(path, sizeof(path), "projects/%s/sessions/s1", project);
 
     guest g = sign_in_anonymously();
     json_t *fields = rh_new_session_fields(project, "s1", g.uid, "demo-workspace", "demo-experience");
@@ -167,4 +175,66 @@ Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
     json_decref(fields);
     free(g.token);
     free(other.token);
+}
+
+/* `functions invoke ... --auth SPEC` on session s1 of project; its exit status. */
+static int invoke_as(int port, const char *project, const char *spec, const char *auth_host)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "FIREBASE_AUTH_EMULATOR_HOST=%s %s invoke startTransformPipeline --url http://127.0.0.1:%d "
+             "--query projectId=%s --body '{\"sessionId\":\"s1\",\"stepId\":\"transform\"}' --auth '%s' "
+             ">/dev/null 2>&1",
+             auth_host, functions_bin(), port, project, spec);
+    int rc = system(cmd);
+    cr_assert(WIFEXITED(rc), "%s", cmd);
+    return WEXITSTATUS(rc);
+}
+
+Test(guest_flow, the_harness_signs_in_with_auth)
+{
+    char project[64], path[160];
+    int port = setup_world(project);
+    snprintf(path, sizeof(path), "projects/%s/sessions/s1", project);
+    json_t *fields = rh_new_session_fields(project, "s1", "test-user", "demo-workspace", "demo-experience");
+    char *body = rh_body(fields);
+    rh_resp r = rh_call_as("owner", "PATCH", path, NULL, body);
+    rh_assert_ok(&r, "seeding the test user's session");
+    rh_resp_free(&r);
+    const char *auth = getenv("FF_TEST_AUTH_EMULATOR_HOST");
+
+    cr_expect_eq(invoke_as(port, project, "bogus", auth), 2, "a bad --auth spec is a usage error");
+    cr_expect_eq(invoke_as(port, project, "user:", auth), 2, "user: needs a uid");
+    cr_expect_eq(invoke_as(port, project, "anonymous", ""), 2, "--auth without the Auth emulator");
+    cr_expect_eq(invoke_as(port, project, "anonymous", "127.0.0.1:1"), 2,
+                 "an Auth emulator that is not there");
+    cr_expect_eq(invoke_as(port, project, "anonymous", auth), 1, "an anonymous user gets 403 (exit 1)");
+    cr_expect_eq(invoke_as(port, project, "user:stranger", auth), 1, "another named user gets 403");
+    rh_assert_field(path, "jobId", NULL);
+    cr_expect_eq(invoke_as(port, project, "user:test-user", auth), 0, "the session's creator starts the job");
+    json_t *doc = rh_owner_get(path);
+    const char *job = json_string_value(
+        json_object_get(json_object_get(json_object_get(doc, "fields"), "jobId"), "stringValue"));
+    cr_expect(job != NULL && job[0] != '\0', "the session has its job");
+    json_decref(doc);
+    cr_expect_eq(invoke_as(port, project, "admin:boss", auth), 1,
+                 "an admin too, but a job is in progress: 409");
+    free(body);
+    json_decref(fields);
+}
+
+Test(guest_flow, an_admin_starts_a_job_on_anyones_session)
+{
+    char project[64], path[160];
+    int port = setup_world(project);
+    snprintf(path, sizeof(path), "projects/%s/sessions/s1", project);
+    json_t *fields = rh_new_session_fields(project, "s1", "someone", "demo-workspace", "demo-experience");
+    char *body = rh_body(fields);
+    rh_resp r = rh_call_as("owner", "PATCH", path, NULL, body);
+    rh_assert_ok(&r, "seeding someone's session");
+    rh_resp_free(&r);
+    cr_expect_eq(invoke_as(port, project, "admin:boss", getenv("FF_TEST_AUTH_EMULATOR_HOST")), 0,
+                 "an admin token (custom claim admin: true) from --auth admin:UID");
+    free(body);
+    json_decref(fields);
 }

@@ -23,10 +23,10 @@ function showError(text) {
 
 // The document's commit time: the SDK keeps it on the snapshot (not public API); the
 // backend's updatedAt (epoch ms) is the fallback.
-function updateTimeMs(snap) {
+function updateTime(snap) {
   const version = snap._document && snap._document.version;
-  if (version && version.toTimestamp) return version.toTimestamp().toMillis();
-  return Number(snap.get("updatedAt")) || null;
+  if (version && version.toTimestamp) return { ms: version.toTimestamp().toMillis(), source: "updateTime" };
+  return { ms: Number(snap.get("updatedAt")), source: "updatedAt" };
 }
 
 function onSession(snap) {
@@ -37,9 +37,10 @@ function onSession(snap) {
   if (!status || (last && last.status === status && last.jobId === snap.get("jobId"))) return;
   $("status").textContent = status;
   $("status").className = status;
-  const written = updateTimeMs(snap);
+  const written = updateTime(snap);
   const shown = Date.now();
-  const entry = { status, jobId: snap.get("jobId"), updateTimeMs: written, shownAtMs: shown, delayMs: Math.round(shown - written) };
+  const entry = { status, jobId: snap.get("jobId"), updateTimeMs: written.ms, timeSource: written.source,
+    shownAtMs: shown, delayMs: Math.round(shown - written.ms) };
   demo.statuses.push(entry);
   const li = document.createElement("li");
   li.textContent = `${status} - shown ${entry.delayMs} ms after the write`;
