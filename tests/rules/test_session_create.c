@@ -24,6 +24,8 @@ TestSuite(session_create, .init = setup, .timeout = 60);
 
 #define NEW_ID   "guest-session-1"
 #define NEW_PATH "projects/p1/sessions/" NEW_ID
+/* A new session's fields as the guest app writes them, for uid. */
+#define NEW_FIELDS(uid) rh_new_session_fields("p1", NEW_ID, uid, "w1", "exp-1")
 
 /*
  * A new session's REST body for uid, as the guest app writes it, with field set to the
@@ -31,7 +33,7 @@ TestSuite(session_create, .init = setup, .timeout = 60);
  */
 static char *session_body(const char *uid, const char *field, const char *value)
 {
-    json_t *fields = rh_new_session_fields("p1", NEW_ID, uid, "w1", "exp-1");
+    json_t *fields = NEW_FIELDS(uid);
     if (field != NULL && value != NULL)
         json_object_set_new(fields, field, json_loads(value, 0, NULL));
     else if (field != NULL)
@@ -80,29 +82,30 @@ Test(session_create, a_guest_creates_its_session_with_set)
     free(body);
 }
 
+/* expect_create with fields (consumed) as the body. */
+static void expect_create_fields(rh_who who, json_t *fields, int want, const char *what)
+{
+    char *body = rh_body(fields);
+    json_decref(fields);
+    expect_create(who, NEW_PATH, body, want, what);
+    free(body);
+}
+
 Test(session_create, job_and_result_fields_may_be_absent)
 {
-    char *body = session_body(RH_GUEST_UID, "jobId", NULL);
-    json_t *j = json_loads(body, 0, NULL);
-    json_object_del(json_object_get(j, "fields"), "jobStatus");
-    json_object_del(json_object_get(j, "fields"), "resultMedia");
-    char *text = json_dumps(j, JSON_COMPACT);
-    expect_create(RH_GUEST, NEW_PATH, text, 1, "guest session without job fields");
-    free(text);
-    json_decref(j);
-    free(body);
+    json_t *f = NEW_FIELDS(RH_GUEST_UID);
+    json_object_del(f, "jobId");
+    json_object_del(f, "jobStatus");
+    json_object_del(f, "resultMedia");
+    expect_create_fields(RH_GUEST, f, 1, "guest session without job fields");
 }
 
 Test(session_create, an_admin_creates_a_draft_preview)
 {
-    char *body = session_body(RH_ADMIN_UID, "configSource", "{\"stringValue\":\"draft\"}");
-    json_t *j = json_loads(body, 0, NULL);
-    json_object_set_new(json_object_get(j, "fields"), "mode", json_pack("{s:s}", "stringValue", "preview"));
-    char *text = json_dumps(j, JSON_COMPACT);
-    expect_create(RH_ADMIN, NEW_PATH, text, 1, "admin creates a draft preview");
-    free(text);
-    json_decref(j);
-    free(body);
+    json_t *f = NEW_FIELDS(RH_ADMIN_UID);
+    json_object_set_new(f, "configSource", json_pack("{s:s}", "stringValue", "draft"));
+    json_object_set_new(f, "mode", json_pack("{s:s}", "stringValue", "preview"));
+    expect_create_fields(RH_ADMIN, f, 1, "admin creates a draft preview");
 }
 
 Test(session_create, no_user_creates_nothing)
