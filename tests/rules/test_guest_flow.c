@@ -82,17 +82,23 @@ static const char *functions_bin(void)
     return path;
 }
 
-/* The functions server as the local stack runs it: authentication on, emulator tokens trusted. */
-static int start_functions(void)
+/*
+ * The functions server as the local stack runs it: authentication on, emulator tokens
+ * trusted. Its task queue is named after the test's platform project: tests share the
+ * GCP project, and the Tasks emulator replaces a queue created again, tasks and all.
+ */
+static int start_functions(const char *project)
 {
     const char *bin = functions_bin();
     int port = spawn_free_port();
-    char port_s[16], auth_env[128];
+    char port_s[16], auth_env[128], queue_env[128];
     snprintf(port_s, sizeof(port_s), "%d", port);
     snprintf(auth_env, sizeof(auth_env), "FIREBASE_AUTH_EMULATOR_HOST=%s",
              getenv("FF_TEST_AUTH_EMULATOR_HOST"));
     const char *args[] = {"--host", "127.0.0.1", "--port", port_s, NULL};
-    const char *env[] = {"AUTH_REQUIRED=1", auth_env, "TRANSFORM_STUB_DURATION_MS=200", "K_SERVICE", NULL};
+    snprintf(queue_env, sizeof(queue_env), "TRANSFORM_QUEUE=q-%s", project);
+    const char *env[] = {"AUTH_REQUIRED=1", auth_env, queue_env, "TRANSFORM_STUB_DURATION_MS=200",
+                         "K_SERVICE",       NULL};
     spawn_proc *p = spawn_start(bin, args, env);
     cr_assert_not_null(p);
     cr_assert_eq(spawn_wait_port(p, port, 20000), 0, "functions did not start");
@@ -130,7 +136,7 @@ static int setup_world(char project[64])
     char cmd[1200];
     snprintf(cmd, sizeof(cmd), "%s seed scripts/fixtures/demo.json >/dev/null", functions_bin());
     cr_assert_eq(system(cmd), 0, "seeding the demo experience");
-    return start_functions();
+    return start_functions(project);
 }
 
 Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
@@ -172,7 +178,8 @@ Test(guest_flow, a_guest_signs_in_creates_its_session_and_runs_the_pipeline)
         read_job_status(path, g.token, job_status, sizeof(job_status));
         spawn_sleep_ms(50);
     }
-    cr_assert_str_eq(job_status, "completed", "the guest sees its job complete");
+    cr_assert_str_eq(job_status, "completed", "the guest sees its job complete (last seen: \"%s\")",
+                     job_status);
     free(body);
     json_decref(fields);
     free(g.token);
