@@ -272,3 +272,24 @@ Test(table, every_platform_path_has_every_operation)
             cr_assert_eq(found, 1, "%s: %s must have exactly one row", platform[p]->doc, op_names[o]);
         }
 }
+
+/* The list rows are unfiltered queries; a signed-in user's query that itself excludes
+ * deleted projects is granted, as on the platform, and returns only live ones. */
+Test(table, a_query_for_live_projects_is_granted_to_signed_in_users, .timeout = 60)
+{
+    rh_setup();
+    rh_seed(P_PROJECT.doc, P_PROJECT.fields);
+    rh_seed("projects/p2", "{\"status\":{\"stringValue\":\"deleted\"}}");
+    const char *query =
+        "{\"structuredQuery\":{\"from\":[{\"collectionId\":\"projects\"}],"
+        "\"where\":{\"fieldFilter\":{\"field\":{\"fieldPath\":\"status\"},\"op\":\"NOT_EQUAL\","
+        "\"value\":{\"stringValue\":\"deleted\"}}}}}";
+    rh_resp r = rh_call(RH_GUEST, "POST", "", ":runQuery", query);
+    rh_assert_ok(&r, "guest query on status != deleted");
+    size_t docs = 0, i;
+    json_t *item;
+    json_array_foreach(r.json, i, item) docs += json_object_get(item, "document") != NULL;
+    cr_assert_eq(docs, 1, "only the live project: %s", r.text);
+    rh_resp_free(&r);
+    rh_expect_denied(RH_NONE, "POST", "", ":runQuery", query);
+}
