@@ -19,7 +19,7 @@ stack_up() {
     tasks=$(free_port)
     fn=$(free_port)
     _stack_pids+=("$(start_firestore "$fs" "$logdir/firestore.log")")
-    _stack_pids+=("$(scripts/tasks-emulator start "$tasks" "$logdir/tasks.log")")
+    _stack_pids+=("$(scripts/node-emulator start tasks "$tasks" "$logdir/tasks.log")")
     wait_http "http://127.0.0.1:$fs/" 60 && wait_http "http://127.0.0.1:$tasks/" 60
     export FIRESTORE_EMULATOR_HOST=127.0.0.1:$fs CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:$tasks
     export GOOGLE_CLOUD_PROJECT=demo-bench

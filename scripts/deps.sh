@@ -13,7 +13,9 @@ APT_PACKAGES=(
     libh2o-evloop-dev libjansson-dev libcurl4-openssl-dev libjwt-dev libssl-dev libcriterion-dev
     wrk nodejs npm openjdk-17-jre-headless google-cloud-cli-firestore-emulator
     curl procps iproute2 valgrind
+    chromium fonts-dejavu-core
 )
+# chromium (Debian's, headless): the real-browser test of the guest demo page (tests/browser).
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

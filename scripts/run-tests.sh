@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the given Criterion suite binaries against real emulators started here on free
-# ports, and stops the emulators (by process group) when the suites end, pass or fail.
+# ports (Firestore, Cloud Tasks, Authentication), and stops the emulators (by process
+# group) when the suites end, pass or fail. The Auth emulator's address goes to the
+# suites as FF_TEST_AUTH_EMULATOR_HOST, not FIREBASE_AUTH_EMULATOR_HOST: a suite that
+# wants the backend to trust its unsigned tokens says so itself.
 # Prints each suite's Criterion summary and a closing "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +24,17 @@ pids+=("$(start_firestore "$fs_port" "$logdir/firestore.log" "$PWD/firestore.rul
 export FIRESTORE_EMULATOR_HOST=127.0.0.1:$fs_port
 export GOOGLE_CLOUD_PROJECT=demo-test
 
-if [ -x scripts/tasks-emulator ]; then
-    tasks_port=$(free_port)
-    pids+=("$(scripts/tasks-emulator start "$tasks_port" "$logdir/tasks.log")")
-    export CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:$tasks_port
-fi
+tasks_port=$(free_port)
+pids+=("$(scripts/node-emulator start tasks "$tasks_port" "$logdir/tasks.log")")
+export CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:$tasks_port
+auth_port=$(free_port)
+pids+=("$(scripts/node-emulator start auth "$auth_port" "$logdir/auth.log" "$GOOGLE_CLOUD_PROJECT")")
+export FF_TEST_AUTH_EMULATOR_HOST=127.0.0.1:$auth_port
 
-wait_http "http://$FIRESTORE_EMULATOR_HOST/" 60 || { cat "$logdir/firestore.log"; exit 1; }
-if [ -n "${CLOUD_TASKS_EMULATOR_HOST:-}" ]; then
-    wait_http "http://$CLOUD_TASKS_EMULATOR_HOST/" 60 || { cat "$logdir/tasks.log"; exit 1; }
-fi
+for e in "firestore $FIRESTORE_EMULATOR_HOST" "tasks $CLOUD_TASKS_EMULATOR_HOST" "auth $FF_TEST_AUTH_EMULATOR_HOST"; do
+    read -r name host <<<"$e"
+    wait_http "http://$host/" 60 || { cat "$logdir/$name.log"; exit 1; }
+done
 
 passed=0 failed=0 status=0
 for suite in "$@"; do

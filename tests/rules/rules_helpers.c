@@ -1,6 +1,6 @@
 /*
  * rules_helpers.c - REST calls to the Firestore emulator as admin / creator / other user /
- * anonymous / owner, emulator ID tokens, seeding and owner reads for the rules suite.
+ * anonymous guest / no user / owner, emulator ID tokens, seeding and owner reads for the rules suite.
  * See rules_helpers.h.
  */
 #include <criterion/criterion.h>
@@ -14,6 +14,12 @@
 #include "../support/spawn.h"
 
 static char project[64];
+
+void rh_use_project(const char *gcp_project)
+{
+    cr_assert(strlen(gcp_project) < sizeof(project));
+    snprintf(project, sizeof(project), "%s", gcp_project);
+}
 
 void rh_setup(void)
 {
@@ -42,8 +48,10 @@ const char *rh_who_name(rh_who who)
         return "creator";
     case RH_OTHER:
         return "other user";
-    case RH_ANON:
-        return "anonymous";
+    case RH_GUEST:
+        return "anonymous guest";
+    case RH_NONE:
+        return "no user";
     case RH_OWNER:
         return "owner";
     }
@@ -88,7 +96,23 @@ static char *b64url_json(json_t *j)
     return out;
 }
 
-char *rh_token(const char *uid, int admin)
+const char *rh_uid(rh_who who)
+{
+    switch (who) {
+    case RH_ADMIN:
+        return RH_ADMIN_UID;
+    case RH_CREATOR:
+        return RH_CREATOR_UID;
+    case RH_OTHER:
+        return RH_OTHER_UID;
+    case RH_GUEST:
+        return RH_GUEST_UID;
+    default:
+        return NULL;
+    }
+}
+
+char *rh_token(const char *uid, const char *provider, int admin)
 {
     const char *proj = rh_project();
     char iss[128];
@@ -97,7 +121,7 @@ char *rh_token(const char *uid, int admin)
     json_t *header = json_pack("{s:s, s:s}", "alg", "none", "typ", "JWT");
     json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:{s:s, s:{}}}", "iss", iss, "aud", proj,
                                 "sub", uid, "user_id", uid, "iat", now, "exp", now + 3600, "auth_time", now,
-                                "firebase", "sign_in_provider", "custom", "identities");
+                                "firebase", "sign_in_provider", provider, "identities");
     cr_assert(header != NULL && payload != NULL);
     if (admin)
         json_object_set_new(payload, "admin", json_true());
@@ -113,24 +137,16 @@ char *rh_token(const char *uid, int admin)
     return tok;
 }
 
-rh_resp rh_call(rh_who who, const char *method, const char *path, const char *query, const char *body)
+rh_resp rh_call_as(const char *bearer, const char *method, const char *path, const char *query,
+                   const char *body)
 {
     char url[2048];
     snprintf(url, sizeof(url), "http://%s/v1/projects/%s/databases/(default)/documents%s%s%s",
              getenv("FIRESTORE_EMULATOR_HOST"), rh_project(), path[0] ? "/" : "", path, query ? query : "");
-
     char auth[4096] = "";
-    if (who == RH_OWNER) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer owner");
-    } else if (who != RH_ANON) {
-        const char *uid = who == RH_ADMIN ? RH_ADMIN_UID : who == RH_CREATOR ? RH_CREATOR_UID : RH_OTHER_UID;
-        char *tok = rh_token(uid, who == RH_ADMIN);
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
-        free(tok);
-    }
-    const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
-    if (auth[0])
-        headers[1] = auth;
+    if (bearer != NULL)
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+    const char *headers[3] = {"Content-Type: application/json", auth[0] ? auth : NULL, NULL};
 
     th_request req = {.method = method,
                       .url = url,
@@ -146,6 +162,18 @@ rh_resp rh_call(rh_who who, const char *method, const char *path, const char *qu
         r.json = json_loads(res.body, 0, NULL);
     cr_assert(res.status != 0, "%s %s: no response (curl error %d)", method, url, res.error);
     th_response_free(&res);
+    return r;
+}
+
+rh_resp rh_call(rh_who who, const char *method, const char *path, const char *query, const char *body)
+{
+    if (who == RH_OWNER)
+        return rh_call_as("owner", method, path, query, body);
+    if (who == RH_NONE)
+        return rh_call_as(NULL, method, path, query, body);
+    char *tok = rh_token(rh_uid(who), who == RH_GUEST ? "anonymous" : "custom", who == RH_ADMIN);
+    rh_resp r = rh_call_as(tok, method, path, query, body);
+    free(tok);
     return r;
 }
 
@@ -171,12 +199,43 @@ void rh_seed_all(void)
     rh_seed(RH_JOB, "{\"id\":{\"stringValue\":\"job-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
                     "\"sessionId\":{\"stringValue\":\"session-1\"},\"status\":{\"stringValue\":\"running\"},"
                     "\"createdAt\":{\"integerValue\":\"1700000000000\"}}");
-    rh_seed(RH_SESSION, "{\"id\":{\"stringValue\":\"session-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
-                        "\"createdBy\":{\"stringValue\":\"" RH_CREATOR_UID "\"},"
-                        "\"jobId\":{\"stringValue\":\"job-1\"},\"jobStatus\":{\"stringValue\":\"running\"},"
-                        "\"status\":{\"stringValue\":\"active\"},\"note\":{\"stringValue\":\"seeded\"}}");
+    rh_seed(RH_SESSION,
+            "{\"id\":{\"stringValue\":\"session-1\"},\"projectId\":{\"stringValue\":\"p1\"},"
+            "\"workspaceId\":{\"stringValue\":\"w1\"},\"experienceId\":{\"stringValue\":\"exp-1\"},"
+            "\"mode\":{\"stringValue\":\"guest\"},\"configSource\":{\"stringValue\":\"published\"},"
+            "\"createdBy\":{\"stringValue\":\"" RH_CREATOR_UID "\"},"
+            "\"createdAt\":{\"integerValue\":\"1700000000000\"},"
+            "\"jobId\":{\"stringValue\":\"job-1\"},\"jobStatus\":{\"stringValue\":\"running\"},"
+            "\"resultMedia\":{\"nullValue\":null},"
+            "\"status\":{\"stringValue\":\"active\"},\"note\":{\"stringValue\":\"seeded\"}}");
     rh_seed(RH_EXPERIENCE, "{\"id\":{\"stringValue\":\"exp-1\"},\"name\":{\"stringValue\":\"Photo booth\"},"
                            "\"status\":{\"stringValue\":\"active\"}}");
+}
+
+json_t *rh_new_session_fields(const char *project_id, const char *session_id, const char *uid,
+                              const char *workspace_id, const char *experience_id)
+{
+    const char *now = "1700000000000";
+    json_t *f = json_pack(
+        "{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:{s:[]}},"
+        " s:{s:{s:[]}}, s:{s:n}, s:{s:n}, s:{s:n}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:n}}",
+        "id", "stringValue", session_id, "projectId", "stringValue", project_id, "workspaceId", "stringValue",
+        workspace_id, "eventId", "nullValue", "experienceId", "stringValue", experience_id, "mode",
+        "stringValue", "guest", "configSource", "stringValue", "published", "status", "stringValue", "active",
+        "answers", "arrayValue", "values", "capturedMedia", "arrayValue", "values", "resultMedia",
+        "nullValue", "jobId", "nullValue", "jobStatus", "nullValue", "createdBy", "stringValue", uid,
+        "createdAt", "integerValue", now, "updatedAt", "integerValue", now, "completedAt", "nullValue");
+    cr_assert_not_null(f);
+    return f;
+}
+
+char *rh_body(json_t *fields)
+{
+    json_t *body = json_pack("{s:O}", "fields", fields);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    cr_assert_not_null(text);
+    return text;
 }
 
 json_t *rh_owner_get(const char *path)

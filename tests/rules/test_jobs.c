@@ -17,8 +17,8 @@ static void setup(void)
 
 TestSuite(jobs, .init = setup, .timeout = 60);
 
-static const rh_who non_admins[] = {RH_CREATOR, RH_OTHER, RH_ANON};
-static const rh_who everyone[] = {RH_ADMIN, RH_CREATOR, RH_OTHER, RH_ANON};
+static const rh_who non_admins[] = {RH_CREATOR, RH_OTHER, RH_GUEST, RH_NONE};
+static const rh_who everyone[] = {RH_ADMIN, RH_CREATOR, RH_OTHER, RH_GUEST, RH_NONE};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 Test(jobs, admin_reads_a_job)

@@ -27,14 +27,16 @@ static int pids_alive(const char *out)
 Test(local_stack, make_run_flow_completes_the_demo_job_and_cleans_up, .timeout = 200)
 {
     int fs = stack_free_port(), tasks = stack_free_port(), fn = stack_free_port();
+    int auth = stack_free_port(), web = stack_free_port();
     char dir[] = "/tmp/ff-stack-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char cmd[1024];
     snprintf(
         cmd, sizeof(cmd),
         "env -u FIRESTORE_EMULATOR_HOST -u CLOUD_TASKS_EMULATOR_HOST -u GOOGLE_CLOUD_PROJECT FF_RUN_DIR=%s "
-        "FIRESTORE_PORT=%d TASKS_PORT=%d FUNCTIONS_PORT=%d RUN_ONCE=1 FF_BIN=%s scripts/run-local.sh",
-        dir, fs, tasks, fn, stack_functions_bin());
+        "FIRESTORE_PORT=%d TASKS_PORT=%d FUNCTIONS_PORT=%d AUTH_PORT=%d WEB_PORT=%d RUN_ONCE=1 FF_BIN=%s "
+        "scripts/run-local.sh",
+        dir, fs, tasks, fn, auth, web, stack_functions_bin());
     char *out = NULL;
     int rc = stack_run(cmd, &out);
     cr_expect_eq(rc, 0, "run-local exited %d:\n%s", rc, out);
@@ -45,6 +47,8 @@ Test(local_stack, make_run_flow_completes_the_demo_job_and_cleans_up, .timeout =
     cr_expect_not(stack_port_open(fs), "Firestore emulator still listening");
     cr_expect_not(stack_port_open(tasks), "tasks emulator still listening");
     cr_expect_not(stack_port_open(fn), "functions still listening");
+    cr_expect_not(stack_port_open(auth), "Auth emulator still listening");
+    cr_expect_not(stack_port_open(web), "demo page still served");
     cr_expect_eq(pids_alive(out), 0, "processes left running:\n%s", out);
     free(out);
 }
