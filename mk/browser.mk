@@ -18,7 +18,7 @@ $(WEB_OUT)/index.html: web/index.html
 	cp $< $@
 
 .PHONY: test-browser
-test-browser: deps all
+test-browser: deps all ## the guest flow in headless Chromium against the local stack (timings printed, screenshot in build/)
 	@BUILD=$(BUILD) node tests/browser/guest_flow.js
 
 TEST_EXTRA += test-browser

@@ -7,7 +7,7 @@ $(BUILD)/bin/conformance-functions: $(call obj,tests/conformance/conformance_fun
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 .PHONY: conformance
-conformance: $(BUILD)/bin/conformance-functions
+conformance: $(BUILD)/bin/conformance-functions ## Google's Functions Framework conformance client, every mode (FF_CONFORMANCE_CLIENT)
 	@BUILD=$(BUILD) tests/conformance/run.sh
 
 TEST_EXTRA += conformance

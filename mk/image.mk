@@ -10,11 +10,11 @@
 IMAGE_TAG ?= localhost/transform-pipeline/functions:dev
 
 .PHONY: image image-test image-context
-image-context: $(BUILD)/tests/deploy
+image-context: $(BUILD)/tests/deploy ## the image build replayed on exactly the files .dockerignore admits, then --list
 	@$(BUILD)/tests/deploy --filter 'image_context/*'
 
-image:
+image: ## the real container image with docker or podman (Debian base made with debootstrap when no registry answers)
 	@scripts/image build $(IMAGE_TAG)
 
-image-test: image
+image-test: image ## start the image against a Firestore emulator and call cleanupStaleJobs through it
 	@scripts/image test $(IMAGE_TAG)

@@ -14,6 +14,6 @@ TEST_EXTRA += index-check
 index-log-reset:
 	@mkdir -p $(dir $(INDEX_QUERY_LOG)) && rm -f $(INDEX_QUERY_LOG)
 
-index-check: $(BUILD)/tests/indexes
+index-check: $(BUILD)/tests/indexes ## every Firestore query the functions sent during make test is served by a declared or automatic index
 	@echo "== index check: every query the functions sent during the run"
 	@FS_QUERY_LOG_CHECK=$(INDEX_QUERY_LOG) $(BUILD)/tests/indexes --filter 'recorded/every_query_of_the_run_is_indexed'

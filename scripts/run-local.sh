@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make run: the local stack, one command.
+# usage: scripts/run-local.sh   (make run; RUN_ONCE=1 exits after the demo job)
+# The local stack, one command:
 #   emulators (Firestore with firestore.rules, Cloud Tasks, Auth) on the ports of
 #   firebase.json -> build/bin/functions serving every function with AUTH_REQUIRED=1 as in
 #   production (the Auth emulator's tokens trusted: emulator mode) -> the guest demo page
@@ -12,6 +13,8 @@
 # WEB_PORT (default 5080) the demo page's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 . scripts/lib.sh
 
 export FF_RUN_DIR=${FF_RUN_DIR:-.run}

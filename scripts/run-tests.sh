@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# usage: scripts/run-tests.sh SUITE_BINARY...   (make test; BUILD=dir)
 # Runs the given Criterion suite binaries against real emulators started here on free
 # ports (Firestore, Cloud Tasks, Authentication), and stops the emulators (by process
 # group) when the suites end, pass or fail. The Auth emulator's address goes to the
@@ -7,12 +8,16 @@
 # Prints each suite's Criterion summary and a closing "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. scripts/cli.sh
+script_help "$@"
 . scripts/lib.sh
 
 BUILD=${BUILD:-build}
 export FF_TEST_BUILD=$BUILD
 export FF_TEST_FUNCTIONS_BIN=$PWD/$BUILD/bin/functions-test
-logdir=$(mktemp -d /tmp/ff-test-logs.XXXXXX)
+mkdir -p "$BUILD/test-logs"
+logdir=$(mktemp -d "$PWD/$BUILD/test-logs/run.XXXXXX")
+echo "emulator logs: $logdir"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do stop_group "$p"; done

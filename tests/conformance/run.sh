@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# usage: tests/conformance/run.sh   (make conformance; BUILD=dir, FF_CONFORMANCE_* below)
 # Runs Google's Functions Framework conformance client against build/bin/conformance-functions,
 # once per mode, each in its own directory under $BUILD/conformance/ (the client writes its
 # logs and reads function_output.json there) and within FF_CONFORMANCE_TIMEOUT seconds.
@@ -9,6 +10,8 @@
 #                                     path with "-structured" appended)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/cli.sh
+script_help "$@"
 BUILD=${BUILD:-build}
 BIN=$PWD/$BUILD/bin/conformance-functions
 CLIENT=${FF_CONFORMANCE_CLIENT:-../shared/conformance/client}

@@ -42,10 +42,24 @@ static int usage(void)
     return 2;
 }
 
+/* Says why option o was refused: an unknown flag, or a known one missing its value. */
+static int bad_option(const char *o)
+{
+    static const char *const known[] = {"--url", "--method", "--body", "--query", "--auth", "--header", "--task"};
+    const char *why = "unknown flag";
+    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+        if (strcmp(o, known[k]) == 0)
+            why = "missing value (or too many) for";
+    fprintf(stderr, "functions invoke: %s %s\n", why, o);
+    return -1;
+}
+
 static int parse(invoke_args *a, int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
+    if (argc < 2)
         return -1;
+    if (argv[1][0] == '-')
+        return bad_option(argv[1]);
     a->name = argv[1];
     a->method = "POST";
     a->base = getenv("FUNCTIONS_URL") ? getenv("FUNCTIONS_URL") : "http://127.0.0.1:5001";
@@ -75,7 +89,7 @@ static int parse(invoke_args *a, int argc, char **argv)
             a->body = a->task_body;
             i += 3;
         } else
-            return -1;
+            return bad_option(o);
     }
     if (a->body != NULL)
         a->headers[a->n_headers++] = "Content-Type: application/json";
