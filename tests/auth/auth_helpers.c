@@ -27,6 +27,7 @@ static const char *const k_vars[] = {
     "FIREBASE_AUTH_EMULATOR_HOST",
     "GCP_IDTOKEN_GOOGLE_CERTS_URL",
     "GCP_IDTOKEN_FIREBASE_CERTS_URL",
+    "K_SERVICE",
     NULL,
 };
 

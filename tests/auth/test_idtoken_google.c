@@ -120,14 +120,14 @@ Test(idtoken_google, other_service_account)
 {
     json_t *c = claims();
     json_object_set_new(c, "email", json_string("intruder@other.iam.gserviceaccount.com"));
-    expect_rejected(c, GCP_IDTOKEN_ERR_CLAIMS);
+    expect_rejected(c, GCP_IDTOKEN_ERR_IDENTITY);
 }
 
 Test(idtoken_google, unverified_email)
 {
     json_t *c = claims();
     json_object_set_new(c, "email_verified", json_false());
-    expect_rejected(c, GCP_IDTOKEN_ERR_CLAIMS);
+    expect_rejected(c, GCP_IDTOKEN_ERR_IDENTITY);
 }
 
 Test(idtoken_google, bad_signature)
