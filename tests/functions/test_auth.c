@@ -5,7 +5,9 @@
  *   - no token, a malformed, expired, wrong-project or signed-looking token -> 401
  *     UNAUTHENTICATED, also for a session that does not exist (no 404 before 401);
  *   - a signed-in user who is not the session's creator -> 403 PERMISSION_DENIED;
- *   - the creator -> 200; an admin (custom claim admin: true) -> 200 on anyone's session.
+ *   - the creator -> 200; an admin (custom claim admin: true) -> 200 on anyone's session;
+ *   - a session on the draft config: its creator -> 403, an admin -> 200 with the draft;
+ *   - a bearer token longer than 8 KiB -> 401 without being parsed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +156,50 @@ E2E_TEST(auth, admin_claim_must_be_true)
         expect_refused_as(&t, line, 403, "PERMISSION_DENIED");
         free(line);
     }
+}
+
+E2E_TEST(auth, draft_sessions_are_for_admins_only)
+{
+    e2e t;
+    e2e_init(&t, auth_env);
+    e2e_seed_experience(&t, NULL);
+    json_t *s = e2e_session_fixture(&t);
+    json_object_set_new(s, "createdBy", json_string("user-1"));
+    json_object_set_new(s, "configSource", json_string("draft"));
+    json_object_set_new(s, "mode", json_string("preview"));
+    e2e_seed_session(&t, s);
+    char *creator = bearer(&t, NULL, "user-1", 0, 3600);
+    char *admin = bearer(&t, NULL, "admin-9", 1, 3600);
+    expect_refused_as(&t, creator, 403, "PERMISSION_DENIED");
+    th_response res;
+    request_as(&t, admin, &res);
+    cr_expect_eq(res.status, 200, "admin on a draft session: %ld %s", res.status, res.body);
+    json_t *b = e2e_body(&res);
+    fs_doc *job = e2e_get_job(&t, json_string_value(json_object_get(b, "jobId")));
+    json_t *node = json_array_get(
+        json_object_get(json_object_get(json_object_get(job->fields, "snapshot"), "transformConfig"),
+                        "nodes"),
+        0);
+    cr_expect_str_eq(json_string_value(json_object_get(node, "id")), "n-draft");
+    fs_doc_free(job);
+    json_decref(b);
+    th_response_free(&res);
+    free(creator);
+    free(admin);
+}
+
+E2E_TEST(auth, overlong_token_is_401)
+{
+    e2e t;
+    e2e_init(&t, auth_env);
+    seed_owned(&t);
+    json_t *padding = json_pack("{s:s%}", "pad", "", (size_t)0);
+    char *pad = malloc(9001);
+    memset(pad, 'x', 9000);
+    pad[9000] = '\0';
+    json_object_set_new(padding, "pad", json_string(pad));
+    char *huge = bearer_claims(&t, NULL, "user-1", padding, 3600); /* valid, but over 8 KiB */
+    expect_refused_as(&t, huge, 401, "UNAUTHENTICATED");
+    free(huge);
+    free(pad);
 }
