@@ -11,7 +11,9 @@
  *     token as Cloud Run forwards it (signature removed);
  *   - without TASKS_/SCHEDULER_ settings outside emulator mode the server refuses to start;
  *   - in emulator mode the private functions work without a token (and say so in a
- *     WARNING at start-up).
+ *     WARNING at start-up);
+ *   - a key endpoint that never answers: concurrent requests share one fetch (counted at
+ *     the endpoint) and get 503, and the failure is remembered for the next one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -308,5 +310,42 @@ E2E_TEST(private_callers, relaxations_outside_emulator_mode_are_refused_or_warne
     free(err);
     free(tok);
     free(line);
+    world_end(&w);
+}
+
+E2E_TEST(private_callers, key_endpoint_blackout_costs_one_fetch)
+{
+    world w;
+    world_init(&w);
+    char *body = seed_pending(&w);
+    char *good = bearer(&w, "RS256", TASKS_SA, TASKS_AUD, 3600);
+    fake_google_set_keys_blackout(w.fg, 1);
+    char url[160];
+    snprintf(url, sizeof(url), "%s/transformPipelineJob", w.t.srv.base);
+    const char *headers[] = {"Content-Type: application/json", good, NULL};
+    th_request req = {.method = "POST",
+                      .url = url,
+                      .headers = headers,
+                      .body = body,
+                      .body_len = strlen(body),
+                      .timeout_ms = 30000};
+    enum { N = 4 };
+    th_async *a[N];
+    for (int i = 0; i < N; i++)
+        a[i] = th_async_start(&req);
+    for (int i = 0; i < N; i++) {
+        th_response res;
+        th_async_join(a[i], &res);
+        e2e_expect_error(&res, 503, "SERVICE_UNAVAILABLE");
+        th_response_free(&res);
+    }
+    /* One fetch (its two attempts) for every request waiting on it. */
+    cr_expect_eq(fake_google_keys_requests(w.fg), 2, "key requests: %d", fake_google_keys_requests(w.fg));
+    /* The failure is remembered: the next request is answered without another fetch. */
+    expect_task_refused(&w, good, body, 503, "SERVICE_UNAVAILABLE");
+    cr_expect_eq(fake_google_keys_requests(w.fg), 2);
+    fake_google_set_keys_blackout(w.fg, 0);
+    free(body);
+    free(good);
     world_end(&w);
 }

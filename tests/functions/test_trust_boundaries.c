@@ -8,7 +8,9 @@
  *     the requested IDs, runs, and frees the session;
  *   - stepId limits: 1..128 printable ASCII, 400 beyond;
  *   - 50 concurrent maximum-size unauthenticated bodies with AUTH_REQUIRED=1: all 401,
- *     peak RSS (VmHWM) under 64 MiB, and the server still serves a valid request.
+ *     peak RSS (VmHWM) under 64 MiB, and the server still serves a valid request;
+ *   - the sweeper: a stale job whose sessionId field is path-like is failed without any
+ *     session write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,4 +229,31 @@ E2E_TEST(trust_boundaries, fifty_max_size_anonymous_bodies_stay_in_bounded_memor
     free(tok);
     free(line);
     free(body);
+}
+
+E2E_TEST(trust_boundaries, sweeper_never_follows_a_path_like_session_id)
+{
+    e2e t;
+    e2e_init(&t, NULL);
+    e2e_seed_experience(&t, NULL);
+    json_t *s = e2e_session_fixture(&t);
+    json_object_set_new(s, "jobId", json_string("j-bad"));
+    json_object_set_new(s, "jobStatus", json_string("pending"));
+    e2e_seed_session(&t, s);
+    json_t *job = e2e_job_fixture(&t, "j-bad", "pending");
+    json_object_set_new(job, "sessionId", json_string("s1/../s1"));
+    json_object_set_new(job, "createdAt", json_integer(1700000000000));
+    json_object_set_new(job, "updatedAt", json_integer(1700000000000));
+    e2e_seed_job(&t, job);
+    e2e_state before = e2e_capture(&t);
+    th_response res;
+    e2e_http(&t.srv, "POST", "/cleanupStaleJobs", NULL, NULL, &res);
+    cr_expect_eq(res.status, 200, "%ld %s", res.status, res.body);
+    th_response_free(&res);
+    fs_doc *swept = e2e_get_job(&t, "j-bad");
+    cr_expect_str_eq(e2e_str(swept, "status"), "failed", "the stale job itself is still failed");
+    fs_doc_free(swept);
+    fs_doc *session = e2e_get_session(&t);
+    cr_expect_str_eq(session->update_time, before.session_update_time, "the session was written");
+    fs_doc_free(session);
 }

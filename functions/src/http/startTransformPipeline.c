@@ -1,7 +1,8 @@
 /*
  * startTransformPipeline.c - POST ?projectId=P {"sessionId", "stepId"} -> a new job.
  *
- * method, projectId -> authenticate (401, before the body is even parsed) -> body (400)
+ * method, projectId -> authenticate (401, or 503 without signing keys; before the body
+ * is even parsed) -> body (400)
  * -> fetch session (404) -> authorize (403; draft sessions are admins' only) -> the
  * session's own IDs (422 INVALID_SESSION: a client-written field never becomes a path
  * unchecked) -> active job? (409) -> fetch experience, pick config (404 without
@@ -301,8 +302,9 @@ void start_transform_pipeline(ff_request *req, ff_response *res)
     ff_error err = {0};
     if (validate_target(&c) != 0)
         return;
-    if (caller_identify(req, &c.who) != 0) {
-        respond_error(res, 401, "UNAUTHENTICATED", "A valid Firebase ID token is required");
+    int who = caller_identify(req, &c.who);
+    if (who != 0) {
+        caller_respond_unauthenticated(res, who);
         return;
     }
     if (validate_body(&c) != 0)

@@ -34,13 +34,21 @@ int caller_identify(ff_request *req, caller *out)
     ff_error err = {0};
     if (gcp_idtoken_verify_firebase(token, NULL, &res, &err) != 0) {
         ff_log(req, FF_WARNING, json_pack("{s:i}", "reason", err.code), "ID token refused: %s", err.message);
-        return -1;
+        return err.code == GCP_IDTOKEN_ERR_KEYS ? CALLER_KEYS_UNAVAILABLE : -1;
     }
     out->authenticated = 1;
     snprintf(out->uid, sizeof(out->uid), "%s", res.uid);
     out->admin = json_is_true(json_object_get(res.claims, "admin"));
     gcp_idtoken_result_free(&res);
     return 0;
+}
+
+void caller_respond_unauthenticated(ff_response *res, int rc)
+{
+    if (rc == CALLER_KEYS_UNAVAILABLE)
+        respond_error(res, 503, "SERVICE_UNAVAILABLE", "Authentication is unavailable; try again later");
+    else
+        respond_error(res, 401, "UNAUTHENTICATED", "A valid ID token is required");
 }
 
 caller_verdict caller_may_use_session(const caller *c, const json_t *session)
@@ -62,7 +70,7 @@ int caller_require_service(ff_request *req, ff_response *res, const char *accoun
     const char *token = bearer_token(req);
     if (token == NULL) {
         ff_log_warn(req, "private function called without a bearer token");
-        respond_error(res, 401, "UNAUTHENTICATED", "A valid OIDC token is required");
+        caller_respond_unauthenticated(res, -1);
         return -1;
     }
     gcp_idtoken_result who = {0};
@@ -75,6 +83,6 @@ int caller_require_service(ff_request *req, ff_response *res, const char *accoun
     if (rc == GCP_IDTOKEN_ERR_AUDIENCE || rc == GCP_IDTOKEN_ERR_IDENTITY)
         respond_error(res, 403, "PERMISSION_DENIED", "This caller may not call this function");
     else
-        respond_error(res, 401, "UNAUTHENTICATED", "A valid OIDC token is required");
+        caller_respond_unauthenticated(res, rc == GCP_IDTOKEN_ERR_KEYS ? CALLER_KEYS_UNAVAILABLE : -1);
     return -1;
 }
