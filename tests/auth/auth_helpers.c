@@ -50,6 +50,15 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+void auth_use_fake_keys(const char *kid)
+{
+    cr_assert_eq(fake_google_add_signing_key(g_fake, kid, 1), 0);
+    char jwks[128], x509[160];
+    snprintf(jwks, sizeof(jwks), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_JWKS_PATH);
+    snprintf(x509, sizeof(x509), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_X509_PATH);
+    gcp_idtoken_set_key_urls(jwks, x509);
+}
+
 void auth_teardown(void)
 {
     fake_google_stop(g_fake);

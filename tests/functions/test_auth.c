@@ -37,24 +37,17 @@ static void request_as(e2e *t, const char *authorization, th_response *res)
 
 static void expect_refused_as(e2e *t, const char *authorization, long status, const char *code)
 {
-    e2e_state before = e2e_capture(t);
-    th_response res;
-    request_as(t, authorization, &res);
-    e2e_expect_error(&res, status, code);
-    th_response_free(&res);
-    e2e_expect_unchanged(t, &before);
+    t->auth = authorization;
+    e2e_expect_start_refused(t, status, code);
+    t->auth = NULL;
 }
 
 /* "Authorization: Bearer <token>" for uid with claims (may be NULL); steals claims. free(). */
 static char *bearer_claims(const e2e *t, const char *project, const char *uid, json_t *claims,
                            long exp_offset_s)
 {
-    char *tok = e2e_token(project ? project : t->srv.gcp_project, uid, claims, exp_offset_s);
+    char *line = e2e_bearer(project ? project : t->srv.gcp_project, uid, claims, exp_offset_s);
     json_decref(claims);
-    size_t n = strlen(tok) + 32;
-    char *line = malloc(n);
-    snprintf(line, n, "Authorization: Bearer %s", tok);
-    free(tok);
     return line;
 }
 

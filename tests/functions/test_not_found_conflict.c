@@ -19,17 +19,6 @@
 
 TestSuite(not_found_conflict, .fini = e2e_fini, .timeout = E2E_TIMEOUT_S);
 
-/* POSTs the standard request for t's session and expects status/code with nothing written. */
-static void expect_refused(e2e *t, long status, const char *code)
-{
-    e2e_state before = e2e_capture(t);
-    th_response res;
-    e2e_request_job(t, &res);
-    e2e_expect_error(&res, status, code);
-    th_response_free(&res);
-    e2e_expect_unchanged(t, &before);
-}
-
 E2E_TEST(not_found_conflict, missing_session_is_404)
 {
     e2e t;
@@ -51,7 +40,7 @@ E2E_TEST(not_found_conflict, missing_session_is_404)
     t.project = "p2";
     e2e_seed_session(&t, NULL);
     t.project = "p1";
-    expect_refused(&t, 404, "SESSION_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "SESSION_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, missing_experience_is_404)
@@ -59,12 +48,12 @@ E2E_TEST(not_found_conflict, missing_experience_is_404)
     e2e t;
     e2e_init(&t, NULL);
     e2e_seed_session(&t, NULL);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
     /* An experience of that ID in another workspace does not count. */
     t.workspace = "w2";
     e2e_seed_experience(&t, NULL);
     t.workspace = "w1";
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
@@ -76,22 +65,22 @@ E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
     json_t *e = e2e_experience_fixture(&t);
     json_object_set_new(e, "published", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_del(e, "published"); /* absent = null */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_set_new(json_object_get(e, "published"), "transform", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_del(json_object_get(e, "published"), "transform"); /* absent = null */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     /* Draft selected: the draft's transform decides, whatever the published one is. */
     json_t *s = e2e_session_fixture(&t);
@@ -100,7 +89,7 @@ E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
     e = e2e_experience_fixture(&t);
     json_object_set_new(json_object_get(e, "draft"), "transform", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, active_job_is_409)
@@ -115,7 +104,7 @@ E2E_TEST(not_found_conflict, active_job_is_409)
         json_object_set_new(s, "jobStatus", json_string(active[i]));
         e2e_seed_session(&t, s);
         e2e_seed_job(&t, e2e_job_fixture(&t, "job-1", active[i]));
-        expect_refused(&t, 409, "JOB_IN_PROGRESS");
+        e2e_expect_start_refused(&t, 409, "JOB_IN_PROGRESS");
         fs_doc *job = e2e_get_job(&t, "job-1");
         cr_expect_str_eq(e2e_str(job, "status"), active[i], "the active job changed");
         fs_doc_free(job);
@@ -129,7 +118,7 @@ E2E_TEST(not_found_conflict, second_request_while_pending_is_409)
     e2e_seed(&t);
     char first[64];
     snprintf(first, sizeof(first), "%s", e2e_start_job(&t)); /* the task arrives ~1 s later */
-    expect_refused(&t, 409, "JOB_IN_PROGRESS");
+    e2e_expect_start_refused(&t, 409, "JOB_IN_PROGRESS");
     fs_doc *s = e2e_get_session(&t);
     cr_expect_str_eq(e2e_str(s, "jobId"), first);
     fs_doc_free(s);
@@ -195,11 +184,11 @@ E2E_TEST(not_found_conflict, documents_breaking_their_schema_are_500)
     json_t *s = e2e_session_fixture(&t);
     json_object_set_new(s, "configSource", json_string("staging")); /* not draft|published */
     e2e_seed_session(&t, s);
-    expect_refused(&t, 500, "INTERNAL_ERROR");
+    e2e_expect_start_refused(&t, 500, "INTERNAL_ERROR");
 
     e2e_seed_session(&t, NULL);
     json_t *e = e2e_experience_fixture(&t);
     json_object_del(e, "draft"); /* required */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 500, "INTERNAL_ERROR");
+    e2e_expect_start_refused(&t, 500, "INTERNAL_ERROR");
 }

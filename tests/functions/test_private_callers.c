@@ -289,17 +289,10 @@ E2E_TEST(private_callers, relaxations_outside_emulator_mode_are_refused_or_warne
     cr_expect(warned(&t.srv, "FIREBASE_AUTH_EMULATOR_HOST is ignored"));
     e2e_seed(&t);
     json_t *admin = json_pack("{s:b}", "admin", 1);
-    char *tok = e2e_token(t.srv.gcp_project, "admin-1", admin, 3600);
+    char *line = e2e_bearer(t.srv.gcp_project, "admin-1", admin, 3600);
     json_decref(admin);
-    char *line = NULL;
-    cr_assert_geq(asprintf(&line, "Authorization: Bearer %s", tok), 0);
     t.auth = line;
-    e2e_state before = e2e_capture(&t);
-    th_response res;
-    e2e_request_job(&t, &res);
-    e2e_expect_error(&res, 401, "UNAUTHENTICATED");
-    th_response_free(&res);
-    e2e_expect_unchanged(&t, &before);
+    e2e_expect_start_refused(&t, 401, "UNAUTHENTICATED");
 
     /* A key URL that is neither https nor loopback: no start at all. */
     const char *bad_url[] = {"GCP_IDTOKEN_GOOGLE_CERTS_URL=http://keys.example.com/certs", NULL};
@@ -308,7 +301,6 @@ E2E_TEST(private_callers, relaxations_outside_emulator_mode_are_refused_or_warne
     cr_expect_eq(status, 2, "exit %d", status);
     cr_expect(err && strstr(err, "GCP_IDTOKEN_GOOGLE_CERTS_URL"), "%s", err);
     free(err);
-    free(tok);
     free(line);
     world_end(&w);
 }
@@ -320,25 +312,9 @@ E2E_TEST(private_callers, key_endpoint_blackout_costs_one_fetch)
     char *body = seed_pending(&w);
     char *good = bearer(&w, "RS256", TASKS_SA, TASKS_AUD, 3600);
     fake_google_set_keys_blackout(w.fg, 1);
-    char url[160];
-    snprintf(url, sizeof(url), "%s/transformPipelineJob", w.t.srv.base);
     const char *headers[] = {"Content-Type: application/json", good, NULL};
-    th_request req = {.method = "POST",
-                      .url = url,
-                      .headers = headers,
-                      .body = body,
-                      .body_len = strlen(body),
-                      .timeout_ms = 30000};
-    enum { N = 4 };
-    th_async *a[N];
-    for (int i = 0; i < N; i++)
-        a[i] = th_async_start(&req);
-    for (int i = 0; i < N; i++) {
-        th_response res;
-        th_async_join(a[i], &res);
-        e2e_expect_error(&res, 503, "SERVICE_UNAVAILABLE");
-        th_response_free(&res);
-    }
+    e2e_post_concurrently(&w.t.srv, "/transformPipelineJob", headers, body, strlen(body), 4, 503,
+                          "SERVICE_UNAVAILABLE");
     /* One fetch (its two attempts) for every request waiting on it. */
     cr_expect_eq(fake_google_keys_requests(w.fg), 2, "key requests: %d", fake_google_keys_requests(w.fg));
     /* The failure is remembered: the next request is answered without another fetch. */

@@ -67,12 +67,7 @@ E2E_TEST(trust_boundaries, session_with_invalid_ids_is_422_and_reads_nothing_bey
             json_object_set_new(s, "experienceId", json_string("e1/../e1"));
         }
         e2e_seed_session(&t, s);
-        e2e_state before = e2e_capture(&t);
-        th_response res;
-        e2e_request_job(&t, &res);
-        e2e_expect_error(&res, 422, "INVALID_SESSION");
-        th_response_free(&res);
-        e2e_expect_unchanged(&t, &before);
+        e2e_expect_start_refused(&t, 422, "INVALID_SESSION");
     }
     cr_expect_eq(e2e_count_jobs(&t), 0);
     /* The same session with valid IDs works: the 422s were about the IDs. */
@@ -189,25 +184,9 @@ E2E_TEST(trust_boundaries, fifty_max_size_anonymous_bodies_stay_in_bounded_memor
     long baseline_kib = status_kib(pid, "VmRSS");
     size_t max_body = start_max_body();
     char *body = array_body(max_body);
-    char url[160];
-    snprintf(url, sizeof(url), "%s/startTransformPipeline?projectId=p1", t.srv.base);
     const char *headers[] = {"Content-Type: application/json", NULL};
-    enum { N = 50 };
-    th_request req = {.method = "POST",
-                      .url = url,
-                      .headers = headers,
-                      .body = body,
-                      .body_len = max_body,
-                      .timeout_ms = 30000};
-    th_async *a[N];
-    for (int i = 0; i < N; i++)
-        a[i] = th_async_start(&req);
-    for (int i = 0; i < N; i++) {
-        th_response res;
-        th_async_join(a[i], &res);
-        cr_expect_eq(res.status, 401, "request %d: %ld %.200s", i, res.status, res.body);
-        th_response_free(&res);
-    }
+    e2e_post_concurrently(&t.srv, "/startTransformPipeline?projectId=p1", headers, body, max_body, 50, 401,
+                          "UNAUTHENTICATED");
     long peak_kib = status_kib(pid, "VmHWM");
 #ifdef __SANITIZE_ADDRESS__
     /* ASan's shadow memory and quarantine: bound the growth, not the total. */
@@ -222,11 +201,9 @@ E2E_TEST(trust_boundaries, fifty_max_size_anonymous_bodies_stay_in_bounded_memor
     json_t *s = e2e_session_fixture(&t);
     json_object_set_new(s, "createdBy", json_string("user-1"));
     e2e_seed_session(&t, s);
-    char *tok = e2e_token(t.srv.gcp_project, "user-1", NULL, 3600), *line = NULL;
-    cr_assert_geq(asprintf(&line, "Authorization: Bearer %s", tok), 0);
+    char *line = e2e_bearer(t.srv.gcp_project, "user-1", NULL, 3600);
     t.auth = line;
     e2e_start_job(&t);
-    free(tok);
     free(line);
     free(body);
 }

@@ -150,32 +150,31 @@ int pipeline_config_check_start(void *userdata, ff_error *err)
     return ensure_emulated_queue(url, err);
 }
 
+/* A private function's start-up check: outside emulator mode, its one caller must be named. */
+static int check_private(const char *account, const char *audience, const char *names, ff_error *err)
+{
+    if (check_trust(err) != 0)
+        return -1;
+    if (pipeline_config_get()->emulator_mode || (account[0] != '\0' && audience[0] != '\0'))
+        return 0;
+    return ff_error_set(err, -1,
+                        "%s must be set outside emulator mode: the function accepts only its caller's "
+                        "OIDC token",
+                        names);
+}
+
 int pipeline_config_check_job(void *userdata, ff_error *err)
 {
     (void)userdata;
     const pipeline_config *c = pipeline_config_get();
-    if (check_trust(err) != 0)
-        return -1;
-    if (c->emulator_mode)
-        return 0;
-    if (c->service_account[0] == '\0' || c->tasks_audience[0] == '\0')
-        return ff_error_set(err, -1,
-                            "TASKS_SERVICE_ACCOUNT and TASKS_AUDIENCE (or TRANSFORM_JOB_URL) must be set: "
-                            "transformPipelineJob accepts only Cloud Tasks' OIDC token");
-    return 0;
+    return check_private(c->service_account, c->tasks_audience,
+                         "TASKS_SERVICE_ACCOUNT and TASKS_AUDIENCE (or TRANSFORM_JOB_URL)", err);
 }
 
 int pipeline_config_check_sweeper(void *userdata, ff_error *err)
 {
     (void)userdata;
     const pipeline_config *c = pipeline_config_get();
-    if (check_trust(err) != 0)
-        return -1;
-    if (c->emulator_mode)
-        return 0;
-    if (c->scheduler_account[0] == '\0' || c->scheduler_audience[0] == '\0')
-        return ff_error_set(err, -1,
-                            "SCHEDULER_SERVICE_ACCOUNT and SCHEDULER_AUDIENCE must be set: cleanupStaleJobs "
-                            "accepts only Cloud Scheduler's OIDC token");
-    return 0;
+    return check_private(c->scheduler_account, c->scheduler_audience,
+                         "SCHEDULER_SERVICE_ACCOUNT and SCHEDULER_AUDIENCE", err);
 }
