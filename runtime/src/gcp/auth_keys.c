@@ -371,27 +371,29 @@ static int refresh(gcp_key_source src, key_cache *c, fetch_ticket t, int for_kid
     return 0;
 }
 
-/* The outcome of a lookup that needs no fetch: 1 answered (rc in *rc), 0 fetch. With c->lock held. */
-static int answer_without_fetch_locked(key_cache *c, const char *kid, int64_t now, EVP_PKEY **out, int *rc,
+enum { NEED_FETCH = -1 };
+
+/*
+ * With c->lock held: what a lookup answers without fetching (0 with *out set, or an error
+ * code), or NEED_FETCH (a fetch to make, or one under way to wait for).
+ */
+static int lookup_without_fetch_locked(key_cache *c, const char *kid, int64_t now, EVP_PKEY **out,
                                        ff_error *err)
 {
     if (c->set && now < c->expires_mono_ms && (*out = lookup_locked(c, kid)) != NULL)
-        return (*rc = 0), 1;
-    int recently_failed = now < c->failed_until_mono_ms;
-    if (recently_failed || c->fetching) {
-        /* an outage, or a fetch already under way: the old keys rather than a wait */
-        if ((*out = lookup_stale_locked(c, kid, now)) != NULL)
-            return (*rc = 0), 1;
-        if (recently_failed) {
-            if (err)
-                *err = c->last_failure;
-            return (*rc = GCP_IDTOKEN_ERR_KEYS), 1;
-        }
         return 0;
+    int recently_failed = now < c->failed_until_mono_ms;
+    /* an outage, or a fetch already under way: the old keys rather than a wait */
+    if ((recently_failed || c->fetching) && (*out = lookup_stale_locked(c, kid, now)) != NULL)
+        return 0;
+    if (recently_failed) {
+        if (err)
+            *err = c->last_failure;
+        return GCP_IDTOKEN_ERR_KEYS;
     }
-    if (miss_action_locked(c, now) == MISS_GIVE_UP)
-        return (*rc = ff_error_set(err, GCP_IDTOKEN_ERR_KID, "no public key with this key ID")), 1;
-    return 0;
+    if (!c->fetching && miss_action_locked(c, now) == MISS_GIVE_UP)
+        return ff_error_set(err, GCP_IDTOKEN_ERR_KID, "no public key with this key ID");
+    return NEED_FETCH;
 }
 
 int gcp_keys_find(gcp_key_source src, const char *kid, EVP_PKEY **out, ff_error *err)
@@ -400,12 +402,11 @@ int gcp_keys_find(gcp_key_source src, const char *kid, EVP_PKEY **out, ff_error 
     *out = NULL;
     pthread_mutex_lock(&c->lock);
     int64_t now = ff_now_mono_ms();
-    int rc = 0;
-    int answered = answer_without_fetch_locked(c, kid, now, out, &rc, err);
+    int rc = lookup_without_fetch_locked(c, kid, now, out, err);
     int fresh = c->set && now < c->expires_mono_ms;
     fetch_ticket t = {c->generation, c->failures};
     pthread_mutex_unlock(&c->lock);
-    if (answered)
+    if (rc != NEED_FETCH)
         return rc;
     pthread_mutex_lock(&c->fetch_lock);
     ff_error ferr = {0};
