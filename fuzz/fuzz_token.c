@@ -3,7 +3,9 @@
  *
  * Input: one mode byte, then the rest:
  *   '0' (mode 0) gcp_idtoken_verify_google on the rest as a token (audience
- *       https://fuzz.example/aud, with and without an expected e-mail);
+ *       https://fuzz.example/aud, with and without an expected e-mail), then
+ *       gcp_idtoken_verify_invoker as on Cloud Run (K_SERVICE set), where a token whose
+ *       signature is SIGNATURE_REMOVED_BY_GOOGLE is judged on its claims;
  *   '1' gcp_idtoken_verify_firebase for project demo-fuzz;
  *   '2' the same with FIREBASE_AUTH_EMULATOR_HOST set, so unsigned (alg "none") tokens
  *       reach the claim checks, and the project taken from GOOGLE_CLOUD_PROJECT;
@@ -84,6 +86,13 @@ static void verify(int mode, const char *token)
         err = (ff_error){0};
         rc =
             gcp_idtoken_verify_google(token, AUDIENCE, "tasks@demo-fuzz.iam.gserviceaccount.com", &out, &err);
+        check_result(rc, &out, &err);
+        gcp_idtoken_result_free(&out);
+        err = (ff_error){0};
+        setenv("K_SERVICE", "fuzz", 1);
+        rc = gcp_idtoken_verify_invoker(token, AUDIENCE, "tasks@demo-fuzz.iam.gserviceaccount.com", &out,
+                                        &err);
+        unsetenv("K_SERVICE"); /* emulator mode (mode 2) needs it unset */
     } else {
         putenv(mode == 2 ? g_emulator_on : g_emulator_off);
         rc = gcp_idtoken_verify_firebase(token, mode == 2 ? NULL : "demo-fuzz", &out, &err);
