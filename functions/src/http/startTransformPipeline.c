@@ -1,13 +1,12 @@
 /*
  * startTransformPipeline.c - POST ?projectId=P {"sessionId", "stepId"} -> a new job.
  *
- * method, projectId -> authenticate (401, or 503 without signing keys; before the body
- * is even parsed) -> body (400)
- * -> fetch session (404) -> authorize (403; draft sessions are admins' only) -> the
- * session's own IDs (422 INVALID_SESSION: a client-written field never becomes a path
- * unchecked) -> active job? (409) -> fetch experience, pick config (404 without
- * transform) -> one atomic commit: create
- * the job and set the session's {jobId, jobStatus: pending}, guarded by the session's
+ * method, projectId (405/400) -> authenticate (401, or 503 without signing keys; before
+ * the body is even parsed) -> body (400) -> fetch session (404) -> authorize (403; draft
+ * sessions are admins' only) -> the session's workspaceId/experienceId (422
+ * INVALID_SESSION: a client-written field never becomes a path unchecked) -> active job?
+ * (409) -> fetch experience, pick config (404 without transform) -> one atomic commit:
+ * create the job and set the session's {jobId, jobStatus: pending}, guarded by the session's
  * updateTime as read, so of concurrent requests exactly one wins (the others re-read
  * and get 409) -> enqueue the task named after the job -> 200.
  * If the enqueue fails the job and session are marked failed, so the guest can retry.
