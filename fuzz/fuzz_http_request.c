@@ -12,7 +12,7 @@
  *   - transformPipelineJob only when the payload is invalid (a valid one would read the
  *     job from Firestore).
  * Properties checked (a violation traps): the handlers' status matches the validation
- * outcome predicted from the schema functions (405 / 400 / 401), every error answer is a
+ * outcome predicted from the request line (405 / 400 / 401), every error answer is a
  * JSON object {"success": false, "error": {...}}, parse successes yield non-empty IDs
  * without '/', a JSON body written with ff_res_json reads back equal, and every line the
  * handlers log is a JSON object with a severity and a message.
@@ -155,21 +155,19 @@ static void check_error_answer(const ff_local_result *out, int status, const cha
     json_decref(body);
 }
 
-/* What startTransformPipeline must answer without credentials: 405, 400 or 401. */
+/*
+ * What startTransformPipeline must answer without credentials: 405, 400 for the request
+ * line, else 401 (the token is checked before the body is parsed).
+ */
 static int predict_start(ff_request *req, const char **code)
 {
     *code = "INVALID_REQUEST";
     if (strcmp(ff_req_method(req), "POST") != 0)
         return 405;
     const char *project = ff_req_query(req, "projectId");
-    if (project == NULL || project[0] == '\0' || ff_req_query_count(req, "projectId") != 1)
-        return 400;
     ff_error err = {0};
-    json_t *json =
-        tp_is_json_request(req) ? ff_req_json(req, &err) : NULL; /* JSON only as application/json */
-    tp_start_request start;
-    if (json == NULL || tp_check_id("projectId", project, &err) != 0 ||
-        tp_start_request_parse(json, &start, &err) != 0)
+    if (project == NULL || project[0] == '\0' || ff_req_query_count(req, "projectId") != 1 ||
+        tp_check_id("projectId", project, &err) != 0)
         return 400;
     *code = "UNAUTHENTICATED";
     return 401;

@@ -104,7 +104,7 @@ static void check_type(const named_type *t, const json_t *in)
 /* job_new_document must produce a document job_validate accepts. */
 static void check_new_job(const json_t *session, const json_t *transform, int64_t version)
 {
-    json_t *job = job_new_document("j1", "p1", session, "step1", transform, version, 1700000000000);
+    json_t *job = job_new_document("j1", "p1", "s1", session, "step1", transform, version, 1700000000000);
     schema_error err;
     FZ_ASSERT(job != NULL, "job_new_document failed");
     FZ_ASSERT(job_validate(job, NULL, &err) == 0, "job_new_document built an invalid job");

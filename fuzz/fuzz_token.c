@@ -3,7 +3,9 @@
  *
  * Input: one mode byte, then the rest:
  *   '0' (mode 0) gcp_idtoken_verify_google on the rest as a token (audience
- *       https://fuzz.example/aud, with and without an expected e-mail);
+ *       https://fuzz.example/aud, with and without an expected e-mail), then
+ *       gcp_idtoken_verify_invoker as on Cloud Run (K_SERVICE set), where a token whose
+ *       signature is SIGNATURE_REMOVED_BY_GOOGLE is judged on its claims;
  *   '1' gcp_idtoken_verify_firebase for project demo-fuzz;
  *   '2' the same with FIREBASE_AUTH_EMULATOR_HOST set, so unsigned (alg "none") tokens
  *       reach the claim checks, and the project taken from GOOGLE_CLOUD_PROJECT;
@@ -40,6 +42,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fz_quiet_logs();
     setenv("GOOGLE_CLOUD_PROJECT", "demo-fuzz", 1);
+    /* emulator mode (mode '2') also needs the Firestore emulator and no K_SERVICE */
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1", 1);
+    unsetenv("K_SERVICE");
     gcp_idtoken_set_key_urls("http://127.0.0.1:1/jwks", "http://127.0.0.1:1/x509");
     ff_error err = {0};
     if (fz_keys_install(GCP_KEYS_GOOGLE, k_fuzz_jwks) != 0 ||
@@ -53,7 +58,7 @@ static void check_result(int rc, const gcp_idtoken_result *out, const ff_error *
 {
     static const char *const standard[] = {"iss", "aud", "sub", "iat", "exp", "auth_time", "email", NULL};
     if (rc != 0) {
-        FZ_ASSERT(rc >= GCP_IDTOKEN_ERR_ARG && rc <= GCP_IDTOKEN_ERR_KEYS, "unknown error code");
+        FZ_ASSERT(rc >= GCP_IDTOKEN_ERR_ARG && rc <= GCP_IDTOKEN_ERR_IDENTITY, "unknown error code");
         FZ_ASSERT(err->code == rc, "err->code differs from the return code");
         FZ_ASSERT(out->uid == NULL && out->email == NULL && out->claims == NULL && out->custom_claims == NULL,
                   "refusal left a result");
@@ -81,6 +86,13 @@ static void verify(int mode, const char *token)
         err = (ff_error){0};
         rc =
             gcp_idtoken_verify_google(token, AUDIENCE, "tasks@demo-fuzz.iam.gserviceaccount.com", &out, &err);
+        check_result(rc, &out, &err);
+        gcp_idtoken_result_free(&out);
+        err = (ff_error){0};
+        setenv("K_SERVICE", "fuzz", 1);
+        rc = gcp_idtoken_verify_invoker(token, AUDIENCE, "tasks@demo-fuzz.iam.gserviceaccount.com", &out,
+                                        &err);
+        unsetenv("K_SERVICE"); /* emulator mode (mode 2) needs it unset */
     } else {
         putenv(mode == 2 ? g_emulator_on : g_emulator_off);
         rc = gcp_idtoken_verify_firebase(token, mode == 2 ? NULL : "demo-fuzz", &out, &err);

@@ -57,6 +57,7 @@ void fz_keys_pin(void)
         key_cache *c = &g_caches[i];
         pthread_mutex_lock(&c->lock);
         c->expires_mono_ms = now + 3600 * 1000;
+        c->stale_limit_mono_ms = c->expires_mono_ms + MAX_STALE_MS;
         c->fetched_mono_ms = now;
         c->fetched_for_kid = 1;
         pthread_mutex_unlock(&c->lock);

@@ -27,6 +27,7 @@ static const char *const k_vars[] = {
     "FIREBASE_AUTH_EMULATOR_HOST",
     "GCP_IDTOKEN_GOOGLE_CERTS_URL",
     "GCP_IDTOKEN_FIREBASE_CERTS_URL",
+    "K_SERVICE",
     NULL,
 };
 
@@ -47,6 +48,15 @@ void auth_setup(void)
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     return remove(path);
+}
+
+void auth_use_fake_keys(const char *kid)
+{
+    cr_assert_eq(fake_google_add_signing_key(g_fake, kid, 1), 0);
+    char jwks[128], x509[160];
+    snprintf(jwks, sizeof(jwks), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_JWKS_PATH);
+    snprintf(x509, sizeof(x509), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_X509_PATH);
+    gcp_idtoken_set_key_urls(jwks, x509);
 }
 
 void auth_teardown(void)

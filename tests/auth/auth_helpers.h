@@ -23,6 +23,8 @@ void auth_teardown(void);
 const char *auth_write_file(const char *name, const char *text);
 /* Writes a service-account key the fake accepts; sets GOOGLE_APPLICATION_CREDENTIALS. */
 const char *auth_use_key_file(const char *project_id);
+/* Adds the published signing key kid to the fake and points both key URLs at the fake. */
+void auth_use_fake_keys(const char *kid);
 /* "127.0.0.1:PORT" of a port that refuses connections (static buffer). */
 const char *auth_closed_host(void);
 

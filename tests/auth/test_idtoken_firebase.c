@@ -171,6 +171,7 @@ Test(idtoken_firebase, unsigned_token_rejected_outside_emulator_mode)
 Test(idtoken_firebase, unsigned_token_accepted_in_emulator_mode)
 {
     setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099", 1);
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1", 1); /* emulator mode needs both */
     gcp_idtoken_result res;
     ff_error err = {0};
     cr_assert_eq(verify_claims(claims(), "none", &res, &err), 0, "%s", err.message);
@@ -183,6 +184,7 @@ Test(idtoken_firebase, unsigned_token_accepted_in_emulator_mode)
 Test(idtoken_firebase, emulator_mode_still_checks_claims)
 {
     setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099", 1);
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1", 1); /* emulator mode needs both */
     json_t *c = claims();
     json_object_set_new(c, "aud", json_string("other-project"));
     gcp_idtoken_result res;
@@ -194,6 +196,7 @@ Test(idtoken_firebase, emulator_mode_still_checks_claims)
 Test(idtoken_firebase, emulator_token_with_a_signature_part_is_rejected)
 {
     setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099", 1);
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1", 1); /* emulator mode needs both */
     char *t = mint_steal("none", NULL, NULL, claims());
     cr_assert_not_null(t);
     size_t n = strlen(t);

@@ -20,11 +20,7 @@
 static void setup(void)
 {
     auth_setup();
-    cr_assert_eq(fake_google_add_signing_key(g_fake, "google-1", 1), 0);
-    char jwks[128], x509[160];
-    snprintf(jwks, sizeof(jwks), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_JWKS_PATH);
-    snprintf(x509, sizeof(x509), "%s%s", fake_google_url(g_fake), FAKE_GOOGLE_X509_PATH);
-    gcp_idtoken_set_key_urls(jwks, x509);
+    auth_use_fake_keys("google-1");
 }
 
 TestSuite(idtoken_google, .init = setup, .fini = auth_teardown, .timeout = 60);
@@ -120,14 +116,14 @@ Test(idtoken_google, other_service_account)
 {
     json_t *c = claims();
     json_object_set_new(c, "email", json_string("intruder@other.iam.gserviceaccount.com"));
-    expect_rejected(c, GCP_IDTOKEN_ERR_CLAIMS);
+    expect_rejected(c, GCP_IDTOKEN_ERR_IDENTITY);
 }
 
 Test(idtoken_google, unverified_email)
 {
     json_t *c = claims();
     json_object_set_new(c, "email_verified", json_false());
-    expect_rejected(c, GCP_IDTOKEN_ERR_CLAIMS);
+    expect_rejected(c, GCP_IDTOKEN_ERR_IDENTITY);
 }
 
 Test(idtoken_google, bad_signature)

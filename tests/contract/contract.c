@@ -60,6 +60,8 @@ static const char *const base_env[] = {
     "GOOGLE_CLOUD_PROJECT=demo-contract",
     "TRANSFORM_JOB_URL=http://127.0.0.1:9/transformPipelineJob",
     "TASKS_SERVICE_ACCOUNT=contract-test@demo-contract.iam.gserviceaccount.com",
+    "SCHEDULER_SERVICE_ACCOUNT=contract-scheduler@demo-contract.iam.gserviceaccount.com",
+    "SCHEDULER_AUDIENCE=http://127.0.0.1:9/cleanupStaleJobs",
     "FIRESTORE_EMULATOR_HOST",
     "CLOUD_TASKS_EMULATOR_HOST",
     "K_SERVICE", /* all-functions mode is refused on Cloud Run */

@@ -207,6 +207,36 @@ char *e2e_task_body(const char *job_id, const char *session_id, const char *proj
     return s;
 }
 
+void e2e_expect_start_refused(e2e *t, long status, const char *code)
+{
+    e2e_state before = e2e_capture(t);
+    th_response res;
+    e2e_request_job(t, &res);
+    e2e_expect_error(&res, status, code);
+    th_response_free(&res);
+    e2e_expect_unchanged(t, &before);
+}
+
+void e2e_post_concurrently(const e2e_server *s, const char *path, const char *const headers[],
+                           const char *body, size_t len, int n, long status, const char *code)
+{
+    char url[1024];
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    th_request req = {
+        .method = "POST", .url = url, .headers = headers, .body = body, .body_len = len, .timeout_ms = 30000};
+    th_async **a = calloc((size_t)n, sizeof(*a));
+    cr_assert_not_null(a);
+    for (int i = 0; i < n; i++)
+        a[i] = th_async_start(&req);
+    for (int i = 0; i < n; i++) {
+        th_response res;
+        th_async_join(a[i], &res);
+        e2e_expect_error(&res, status, code);
+        th_response_free(&res);
+    }
+    free(a);
+}
+
 json_t *e2e_body(const th_response *res)
 {
     json_error_t jerr;
@@ -282,6 +312,14 @@ char *e2e_token(const char *gcp_project, const char *uid, const json_t *claims, 
     free(b);
     free(payload);
     return tok;
+}
+
+char *e2e_bearer(const char *gcp_project, const char *uid, const json_t *claims, long exp_offset_s)
+{
+    char *tok = e2e_token(gcp_project, uid, claims, exp_offset_s), *line = NULL;
+    cr_assert_geq(asprintf(&line, "Authorization: Bearer %s", tok), 0);
+    free(tok);
+    return line;
 }
 
 /* ---- logs ----------------------------------------------------------------------------- */

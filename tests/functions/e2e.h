@@ -150,6 +150,19 @@ void e2e_post_task(e2e *t, const char *body, th_response *res);
 /* The task body {"data": {"jobId", "sessionId", "projectId"}} (new string; free()). */
 char *e2e_task_body(const char *job_id, const char *session_id, const char *project_id);
 
+/*
+ * Sends the standard start request with t->auth and expects status and code with nothing
+ * written (no new job, the session's updateTime unchanged).
+ */
+void e2e_expect_start_refused(e2e *t, long status, const char *code);
+
+/*
+ * n identical POSTs to path in flight at once (body of len bytes), each expected to
+ * answer status with error code.
+ */
+void e2e_post_concurrently(const e2e_server *s, const char *path, const char *const headers[],
+                           const char *body, size_t len, int n, long status, const char *code);
+
 /* The response body as JSON; asserts it is JSON. New reference. */
 json_t *e2e_body(const th_response *res);
 /*
@@ -177,6 +190,8 @@ fs_doc *e2e_wait_session(e2e *t, const char *status, int timeout_ms);
  * negative for an expired one). New string; free().
  */
 char *e2e_token(const char *gcp_project, const char *uid, const json_t *claims, long exp_offset_s);
+/* "Authorization: Bearer <e2e_token(...)>". New string; free(). */
+char *e2e_bearer(const char *gcp_project, const char *uid, const json_t *claims, long exp_offset_s);
 
 /* ---- logs ----------------------------------------------------------------------------- */
 

@@ -7,7 +7,8 @@
  *     transform null, draft transform null with configSource draft) -> 404 TRANSFORM_NOT_FOUND;
  *   - the session has a job pending or running -> 409 JOB_IN_PROGRESS;
  *   - a session whose last job ended (completed, failed, cancelled) takes a new job;
- *   - IDs with URL-special characters address exactly their own document;
+ *   - a sessionId outside the ID shape (URL-special characters) -> 400, nothing read;
+ *     a near miss of an existing ID -> 404;
  *   - a session or experience document that breaks its schema -> 500 INTERNAL_ERROR
  *     without detail ("anything else"), nothing written.
  */
@@ -17,17 +18,6 @@
 #include "e2e.h"
 
 TestSuite(not_found_conflict, .fini = e2e_fini, .timeout = E2E_TIMEOUT_S);
-
-/* POSTs the standard request for t's session and expects status/code with nothing written. */
-static void expect_refused(e2e *t, long status, const char *code)
-{
-    e2e_state before = e2e_capture(t);
-    th_response res;
-    e2e_request_job(t, &res);
-    e2e_expect_error(&res, status, code);
-    th_response_free(&res);
-    e2e_expect_unchanged(t, &before);
-}
 
 E2E_TEST(not_found_conflict, missing_session_is_404)
 {
@@ -50,7 +40,7 @@ E2E_TEST(not_found_conflict, missing_session_is_404)
     t.project = "p2";
     e2e_seed_session(&t, NULL);
     t.project = "p1";
-    expect_refused(&t, 404, "SESSION_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "SESSION_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, missing_experience_is_404)
@@ -58,12 +48,12 @@ E2E_TEST(not_found_conflict, missing_experience_is_404)
     e2e t;
     e2e_init(&t, NULL);
     e2e_seed_session(&t, NULL);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
     /* An experience of that ID in another workspace does not count. */
     t.workspace = "w2";
     e2e_seed_experience(&t, NULL);
     t.workspace = "w1";
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
@@ -75,22 +65,22 @@ E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
     json_t *e = e2e_experience_fixture(&t);
     json_object_set_new(e, "published", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_del(e, "published"); /* absent = null */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_set_new(json_object_get(e, "published"), "transform", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     e = e2e_experience_fixture(&t);
     json_object_del(json_object_get(e, "published"), "transform"); /* absent = null */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 
     /* Draft selected: the draft's transform decides, whatever the published one is. */
     json_t *s = e2e_session_fixture(&t);
@@ -99,7 +89,7 @@ E2E_TEST(not_found_conflict, selected_config_without_transform_is_404)
     e = e2e_experience_fixture(&t);
     json_object_set_new(json_object_get(e, "draft"), "transform", json_null());
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 404, "TRANSFORM_NOT_FOUND");
+    e2e_expect_start_refused(&t, 404, "TRANSFORM_NOT_FOUND");
 }
 
 E2E_TEST(not_found_conflict, active_job_is_409)
@@ -114,7 +104,7 @@ E2E_TEST(not_found_conflict, active_job_is_409)
         json_object_set_new(s, "jobStatus", json_string(active[i]));
         e2e_seed_session(&t, s);
         e2e_seed_job(&t, e2e_job_fixture(&t, "job-1", active[i]));
-        expect_refused(&t, 409, "JOB_IN_PROGRESS");
+        e2e_expect_start_refused(&t, 409, "JOB_IN_PROGRESS");
         fs_doc *job = e2e_get_job(&t, "job-1");
         cr_expect_str_eq(e2e_str(job, "status"), active[i], "the active job changed");
         fs_doc_free(job);
@@ -128,7 +118,7 @@ E2E_TEST(not_found_conflict, second_request_while_pending_is_409)
     e2e_seed(&t);
     char first[64];
     snprintf(first, sizeof(first), "%s", e2e_start_job(&t)); /* the task arrives ~1 s later */
-    expect_refused(&t, 409, "JOB_IN_PROGRESS");
+    e2e_expect_start_refused(&t, 409, "JOB_IN_PROGRESS");
     fs_doc *s = e2e_get_session(&t);
     cr_expect_str_eq(e2e_str(s, "jobId"), first);
     fs_doc_free(s);
@@ -157,45 +147,33 @@ E2E_TEST(not_found_conflict, finished_job_does_not_block)
 }
 
 /* "s1#x" must not be read as "s1" (a fragment), nor "s1?x" as s1 with a query. */
-E2E_TEST(not_found_conflict, url_special_ids_address_their_own_document)
+E2E_TEST(not_found_conflict, url_special_ids_are_refused_and_near_misses_are_404)
 {
     e2e t;
     e2e_init(&t, NULL);
     e2e_seed(&t);
-    /* (Not "s1 ": the emulator itself trims a trailing %20 from a document URL.) */
-    static const char *const near_misses[] = {"s1#x", "s1?x=1", "s1%2F", "s1%20", "S1", "s1."};
-    for (size_t i = 0; i < sizeof(near_misses) / sizeof(near_misses[0]); i++) {
-        t.session = near_misses[i];
-        json_t *body = json_pack("{s:s, s:s}", "sessionId", near_misses[i], "stepId", "x");
+    /* Outside the ID shape ([A-Za-z0-9_-]{1,128}): 400 before any read; near misses: 404. */
+    static const struct {
+        const char *id;
+        long status;
+    } cases[] = {{"s1#x", 400},      {"s1?x=1", 400}, {"s1%2F", 400}, {"s1%20", 400}, {"s1.", 400},
+                 {"a b#c?d%e", 400}, {"S1", 404},     {"s1-", 404},   {"s1_", 404}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *body = json_pack("{s:s, s:s}", "sessionId", cases[i].id, "stepId", "x");
         char *text = json_dumps(body, JSON_COMPACT);
         e2e_state before = e2e_capture(&t);
         th_response res;
         e2e_post_start(&t, NULL, text, &res);
-        e2e_expect_error(&res, 404, "SESSION_NOT_FOUND");
+        e2e_expect_error(&res, cases[i].status,
+                         cases[i].status == 400 ? "INVALID_REQUEST" : "SESSION_NOT_FOUND");
         th_response_free(&res);
         e2e_expect_unchanged(&t, &before);
         free(text);
         json_decref(body);
     }
-    t.session = "s1";
     fs_doc *s = e2e_get_session(&t);
     cr_expect(json_is_null(json_object_get(s->fields, "jobStatus")), "s1 was given a job");
     fs_doc_free(s);
-
-    /* And such a session, when it exists, gets its job. */
-    t.session = "a b#c?d%e";
-    e2e_seed_session(&t, NULL);
-    json_t *body = json_pack("{s:s, s:s}", "sessionId", t.session, "stepId", "x");
-    char *text = json_dumps(body, JSON_COMPACT);
-    th_response res;
-    e2e_post_start(&t, NULL, text, &res);
-    cr_expect_eq(res.status, 200, "%ld %s", res.status, res.body);
-    th_response_free(&res);
-    free(text);
-    json_decref(body);
-    fs_doc *odd = e2e_get_session(&t);
-    cr_expect_str_eq(e2e_str(odd, "jobStatus"), "pending");
-    fs_doc_free(odd);
 }
 
 E2E_TEST(not_found_conflict, documents_breaking_their_schema_are_500)
@@ -206,11 +184,11 @@ E2E_TEST(not_found_conflict, documents_breaking_their_schema_are_500)
     json_t *s = e2e_session_fixture(&t);
     json_object_set_new(s, "configSource", json_string("staging")); /* not draft|published */
     e2e_seed_session(&t, s);
-    expect_refused(&t, 500, "INTERNAL_ERROR");
+    e2e_expect_start_refused(&t, 500, "INTERNAL_ERROR");
 
     e2e_seed_session(&t, NULL);
     json_t *e = e2e_experience_fixture(&t);
     json_object_del(e, "draft"); /* required */
     e2e_seed_experience(&t, e);
-    expect_refused(&t, 500, "INTERNAL_ERROR");
+    e2e_expect_start_refused(&t, 500, "INTERNAL_ERROR");
 }

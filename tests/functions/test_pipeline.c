@@ -84,7 +84,9 @@ E2E_TEST(pipeline, job_completes_with_valid_documents)
     fs_doc_free(job);
     cr_expect_eq(e2e_count_jobs(&t), 1);
 
-    /* Every lifecycle event is a structured log line carrying the job's IDs. */
+    /* Every lifecycle event is a structured log line carrying the job's IDs. (The line of
+     * the last one is written just after its commit, which the test may have seen first.) */
+    spawn_wait_stdout(t.srv.proc, "\"message\":\"job completed\"", 5000);
     cr_expect_eq(e2e_log_count(&t.srv, "job created", id), 1);
     cr_expect_eq(e2e_log_count(&t.srv, "job started", id), 1);
     cr_expect_eq(e2e_log_count(&t.srv, "job progress", id), 4);

@@ -10,8 +10,8 @@
  *     INVALID_REQUEST, even when the bytes happen to be valid JSON.
  *   - Duplicate keys are refused (400) rather than "last one wins": an ID must not
  *     depend on which of two values a parser keeps.
- *   - A document ID Firestore accepts (up to 1500 bytes) is looked up like any other:
- *     404 SESSION_NOT_FOUND / a skipped task, never a 500.
+ *   - IDs are 1..128 characters of [A-Za-z0-9_-] (longer: 400); one of 128 is looked up
+ *     like any other: 404 SESSION_NOT_FOUND / a skipped task, never a 500.
  *   - transformPipelineJob is POST only, like startTransformPipeline: 405.
  *   - A query value that decodes to a NUL byte is never read as the text before it.
  */
@@ -273,7 +273,8 @@ const hx_case hx_cases[] = {
     S(.name = "start: lone surrogate", .body = "{\"sessionId\":\"s\\ud800\",\"stepId\":\"step-1\"}", BAD),
     S(.name = "start: sessionId 2 KB", .build = b_long_id, .arg = 2048, BAD),
     S(.name = "start: sessionId 1 MB", .build = b_long_id, .arg = MIB, BAD),
-    S(.name = "start: sessionId 1200 bytes (a valid ID)", .build = b_long_id, .arg = 1200, .status = 404,
+    S(.name = "start: sessionId 129 bytes", .build = b_long_id, .arg = 129, BAD),
+    S(.name = "start: sessionId 128 bytes (a valid ID)", .build = b_long_id, .arg = 128, .status = 404,
       .code = "SESSION_NOT_FOUND"),
     S(.name = "start: 100000 nested arrays", .build = b_nested_arrays, .arg = 100000, BAD),
     S(.name = "start: 100000 nested objects", .build = b_nested_objects, .arg = 100000, BAD),
@@ -292,7 +293,8 @@ const hx_case hx_cases[] = {
     S(.name = "start: projectId %00", .query = "projectId=p1%00x", BAD),
     S(.name = "start: projectId invalid UTF-8", .query = "projectId=%FF%FE", BAD),
     S(.name = "start: projectId 2 KB", .build = b_long_project, .arg = 2048, BAD),
-    S(.name = "start: projectId 1200 bytes (a valid ID)", .build = b_long_project, .arg = 1200, .status = 404,
+    S(.name = "start: projectId 129 bytes", .build = b_long_project, .arg = 129, BAD),
+    S(.name = "start: projectId 128 bytes (a valid ID)", .build = b_long_project, .arg = 128, .status = 404,
       .code = "SESSION_NOT_FOUND"),
     /* ---- startTransformPipeline: framing, headers, methods ---- */
     S(.name = "start: 20 MiB body", .build = b_padded, .arg = 20 * MIB, .status = 413),
@@ -348,7 +350,8 @@ const hx_case hx_cases[] = {
     T(.name = "task: invalid UTF-8", .body = TASK("\"j1\xff\"", "\"s1\"", "\"p1\""), BAD),
     T(.name = "task: jobId 2 KB", .build = b_long_id, .arg = 2048, BAD),
     T(.name = "task: jobId 1 MB", .build = b_long_id, .arg = MIB, BAD),
-    T(.name = "task: jobId 1200 bytes (a valid ID)", .build = b_long_id, .arg = 1200, .status = 200),
+    T(.name = "task: jobId 129 bytes", .build = b_long_id, .arg = 129, BAD),
+    T(.name = "task: jobId 128 bytes (a valid ID)", .build = b_long_id, .arg = 128, .status = 200),
     T(.name = "task: 100000 nested arrays", .build = b_nested_arrays, .arg = 100000, BAD),
     T(.name = "task: duplicate jobId",
       .body = "{\"data\":{\"jobId\":\"nosuch\",\"jobId\":\"j1\",\"sessionId\":\"s1\","

@@ -100,7 +100,7 @@ static void check_experience(const char *text, size_t len)
                   sources[i] ? sources[i] : "(null)", (long long)version);
         if (transform == NULL)
             continue;
-        json_t *job = job_new_document("j1", "p1", session, "step1", transform, version, 1700000000000);
+        json_t *job = job_new_document("j1", "p1", "s1", session, "step1", transform, version, 1700000000000);
         cr_expect_eq(job_validate(job, NULL, &err), 0, "source %s: job invalid at %s: %s",
                      sources[i] ? sources[i] : "(null)", err.path, err.message);
         json_decref(job);

@@ -79,6 +79,7 @@ static int verify_emulated(const char *header, const char *payload, gcp_idtoken_
 static void emulator_on(void)
 {
     setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099", 1);
+    setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1", 1); /* emulator mode needs both */
 }
 
 TestSuite(regress_idtoken_claims, .init = emulator_on);

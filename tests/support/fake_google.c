@@ -289,6 +289,10 @@ void fake_google_stop(fake_google *fg)
 {
     if (fg == NULL)
         return;
+    pthread_mutex_lock(&fg->lock);
+    fg->stopping = 1; /* releases handlers held by a blackout */
+    pthread_cond_broadcast(&fg->changed);
+    pthread_mutex_unlock(&fg->lock);
     if (fg->started) {
         if (write(fg->wake[1], "x", 1) != 1)
             perror("fake_google: wake");

@@ -71,6 +71,13 @@ int fake_google_metadata_refusals(fake_google *fg);
 int fake_google_add_signing_key(fake_google *fg, const char *kid, int publish);
 /* Publishes or withdraws a key already added (key rotation). */
 void fake_google_publish_key(fake_google *fg, const char *kid, int publish);
+/*
+ * Key-endpoint blackout: while on, key requests are accepted and read but never answered
+ * (until it is turned off or the fake stops), like an endpoint that times out.
+ */
+void fake_google_set_keys_blackout(fake_google *fg, int on);
+/* Key requests received so far (JWKS and x509), answered or not. */
+int fake_google_keys_requests(fake_google *fg);
 /* Cache-Control of the key endpoints (copied); default "public, max-age=3600". */
 void fake_google_set_keys_cache_control(fake_google *fg, const char *value);
 /*
@@ -162,6 +169,7 @@ struct fake_google {
     fg_route *routes;
     size_t n_routes;
     int token_status, expires_in, token_delay_ms, tokens_issued, md_refusals;
+    int keys_blackout, keys_requests, stopping;
     char last_rejection[256];
     char *md_project, *md_email, *keys_cache_control;
 };

@@ -156,6 +156,10 @@ static void handle_metadata(fake_google *fg, const fake_google_request *r, const
 static void handle_keys(fake_google *fg, int jwks, fg_reply *rep)
 {
     pthread_mutex_lock(&fg->lock);
+    fg->keys_requests++;
+    pthread_cond_broadcast(&fg->changed);
+    while (fg->keys_blackout && !fg->stopping)
+        pthread_cond_wait(&fg->changed, &fg->lock);
     json_t *list = json_array(), *map = json_object();
     for (size_t i = 0; i < fg->n_keys; i++) {
         const fake_google_key *k = &fg->keys[i].key;
@@ -259,6 +263,22 @@ static void replace(char **slot, const char *value)
 void fake_google_set_metadata(fake_google *fg, const char *project_id, const char *email)
 {
     SET_LOCKED(fg, replace(&fg->md_project, project_id); replace(&fg->md_email, email));
+}
+
+void fake_google_set_keys_blackout(fake_google *fg, int on)
+{
+    pthread_mutex_lock(&fg->lock);
+    fg->keys_blackout = on;
+    pthread_cond_broadcast(&fg->changed);
+    pthread_mutex_unlock(&fg->lock);
+}
+
+int fake_google_keys_requests(fake_google *fg)
+{
+    pthread_mutex_lock(&fg->lock);
+    int n = fg->keys_requests;
+    pthread_mutex_unlock(&fg->lock);
+    return n;
 }
 
 void fake_google_set_keys_cache_control(fake_google *fg, const char *value)

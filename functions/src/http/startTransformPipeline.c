@@ -1,9 +1,12 @@
 /*
  * startTransformPipeline.c - POST ?projectId=P {"sessionId", "stepId"} -> a new job.
  *
- * validate -> authenticate -> fetch session (404) -> authorize (403) -> active job? (409)
- * -> fetch experience, pick config (404 without transform) -> one atomic commit: create
- * the job and set the session's {jobId, jobStatus: pending}, guarded by the session's
+ * method, projectId (405/400) -> authenticate (401, or 503 without signing keys; before
+ * the body is even parsed) -> body (400) -> fetch session (404) -> authorize (403; draft
+ * sessions are admins' only) -> the session's workspaceId/experienceId (422
+ * INVALID_SESSION: a client-written field never becomes a path unchecked) -> active job?
+ * (409) -> fetch experience, pick config (404 without transform) -> one atomic commit:
+ * create the job and set the session's {jobId, jobStatus: pending}, guarded by the session's
  * updateTime as read, so of concurrent requests exactly one wins (the others re-read
  * and get 409) -> enqueue the task named after the job -> 200.
  * If the enqueue fails the job and session are marked failed, so the guest can retry.
@@ -17,12 +20,22 @@
 #include "lib/caller.h"
 #include "lib/config.h"
 #include "lib/experience.h"
+#include "lib/ids.h"
 #include "lib/job.h"
 #include "lib/respond.h"
 #include "lib/schemas/transform_pipeline.h"
 #include "lib/session.h"
 
 enum { MAX_COMMIT_ATTEMPTS = 5 };
+
+/* Answers 400 with the validation message (client-safe: it names the field). Returns -1. */
+static int respond_invalid(ff_response *res, const ff_error *err)
+{
+    char msg[320];
+    snprintf(msg, sizeof(msg), "Invalid request: %s", err->message);
+    respond_error(res, 400, "INVALID_REQUEST", msg);
+    return -1;
+}
 
 /* One request's state while it is being handled. */
 typedef struct start_ctx {
@@ -37,7 +50,8 @@ typedef struct start_ctx {
     unsigned long requests_at_start;    /* gcp_http_thread_requests() when the request began */
 } start_ctx;
 
-static int validate(start_ctx *c)
+/* The request line: method and projectId. Cheap, and says nothing about any session. */
+static int validate_target(start_ctx *c)
 {
     ff_error err = {0};
     if (strcmp(ff_req_method(c->req), "POST") != 0) {
@@ -50,19 +64,19 @@ static int validate(start_ctx *c)
                       "Invalid request: projectId query parameter is required once");
         return -1;
     }
+    return tp_check_id("projectId", c->project_id, &err) == 0 ? 0 : respond_invalid(c->res, &err);
+}
+
+/* The body, parsed only once the caller is authenticated (bounded memory before that). */
+static int validate_body(start_ctx *c)
+{
+    ff_error err = {0};
     json_t *body = tp_is_json_request(c->req) ? ff_req_json(c->req, &err) : NULL;
     if (body == NULL) {
         respond_error(c->res, 400, "INVALID_REQUEST", "Invalid request: body must be JSON");
         return -1;
     }
-    if (tp_check_id("projectId", c->project_id, &err) != 0 ||
-        tp_start_request_parse(body, &c->body, &err) != 0) {
-        char msg[320];
-        snprintf(msg, sizeof(msg), "Invalid request: %s", err.message);
-        respond_error(c->res, 400, "INVALID_REQUEST", msg);
-        return -1;
-    }
-    return 0;
+    return tp_start_request_parse(body, &c->body, &err) == 0 ? 0 : respond_invalid(c->res, &err);
 }
 
 /* Lifecycle log line; roundTrips counts the Firestore and Cloud Tasks requests so far. */
@@ -91,9 +105,23 @@ static int load_session(start_ctx *c, fs_doc **session)
         respond_internal(c->req, c->res, err.message);
         return -1;
     }
-    const char *created_by = json_string_value(json_object_get((*session)->fields, "createdBy"));
-    if (!caller_may_use_session(&c->who, created_by)) {
+    const json_t *s = (*session)->fields;
+    caller_verdict verdict = caller_may_use_session(&c->who, s);
+    if (verdict != CALLER_MAY) {
+        ff_log_warn(c->req, "session refused to the caller: %s",
+                    verdict == CALLER_DRAFT_NOT_ADMIN ? "draft config, caller not an admin"
+                                                      : "not its creator");
         respond_error(c->res, 403, "PERMISSION_DENIED", "You may not start a job for this session");
+        goto refuse;
+    }
+    /* Client-written fields that become paths: checked like request IDs, nothing read yet. */
+    if (!ids_valid(json_string_value(json_object_get(s, "workspaceId"))) ||
+        !ids_valid(json_string_value(json_object_get(s, "experienceId")))) {
+        ff_log(c->req, FF_WARNING,
+               json_pack("{s:s, s:s}", "sessionId", c->body.session_id, "projectId", c->project_id),
+               "session refused: workspaceId or experienceId is not a valid ID");
+        respond_error(c->res, 422, "INVALID_SESSION",
+                      "The session refers to an invalid workspace or experience");
         goto refuse;
     }
     if (session_has_active_job((*session)->fields)) {
@@ -110,8 +138,9 @@ refuse:
 /* The job and the session update in one commit guarded by the session as read. */
 static int commit_job(start_ctx *c, const fs_doc *session, const json_t *job, ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
-    job_path(path, sizeof(path), c->project_id, c->job_id);
+    char path[512];
+    if (job_path(path, sizeof(path), c->project_id, c->job_id) != 0)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path: invalid ID");
     const fs_precondition as_read = {FS_PRE_UPDATE_TIME, session->update_time};
     fs_batch *b = fs_batch_new(c->db);
     int64_t now = json_integer_value(json_object_get(job, "createdAt"));
@@ -178,8 +207,8 @@ static create_outcome create_once(start_ctx *c, ff_error *err)
                       "No transform configuration found for this experience");
         out = CREATE_ANSWERED;
     } else if (rc == 0 && fs_new_id(c->job_id, err) == 0) {
-        json_t *job =
-            job_new_document(c->job_id, c->project_id, s, c->body.step_id, transform, version, ff_now_ms());
+        json_t *job = job_new_document(c->job_id, c->project_id, c->body.session_id, s, c->body.step_id,
+                                       transform, version, ff_now_ms());
         rc = commit_job(c, session, job, err);
         json_decref(job);
         if (rc == 0)
@@ -270,12 +299,15 @@ void start_transform_pipeline(ff_request *req, ff_response *res)
     fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
     start_ctx c = {.req = req, .res = res, .requests_at_start = gcp_http_thread_requests()};
     ff_error err = {0};
-    if (validate(&c) != 0)
+    if (validate_target(&c) != 0)
         return;
-    if (caller_identify(req, &c.who) != 0) {
-        respond_error(res, 401, "UNAUTHENTICATED", "A valid Firebase ID token is required");
+    int who = caller_identify(req, &c.who);
+    if (who != 0) {
+        caller_respond_unauthenticated(res, who);
         return;
     }
+    if (validate_body(&c) != 0)
+        return;
     if ((c.db = fs_db_default(&err)) == NULL) {
         respond_internal(req, res, err.message);
         return;

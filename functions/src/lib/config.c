@@ -37,13 +37,21 @@ static void load(void)
     copy_env(c->queue, sizeof(c->queue), "TRANSFORM_QUEUE", "transformPipelineJob");
     copy_env(c->location, sizeof(c->location), "TRANSFORM_QUEUE_LOCATION", "europe-west1");
     copy_env(c->service_account, sizeof(c->service_account), "TASKS_SERVICE_ACCOUNT", "");
+    copy_env(c->tasks_audience, sizeof(c->tasks_audience), "TASKS_AUDIENCE", "");
+    if (c->tasks_audience[0] == '\0') /* Cloud Tasks' default audience: the target URL */
+        memcpy(c->tasks_audience, c->task_url, sizeof(c->tasks_audience));
+    copy_env(c->scheduler_account, sizeof(c->scheduler_account), "SCHEDULER_SERVICE_ACCOUNT", "");
+    copy_env(c->scheduler_audience, sizeof(c->scheduler_audience), "SCHEDULER_AUDIENCE", "");
     c->stub_duration_ms = env_ms("TRANSFORM_STUB_DURATION_MS", 2000);
     c->job_timeout_ms = env_ms("TRANSFORM_JOB_TIMEOUT_MS", 585000);
     c->stale_margin_ms = env_ms("STALE_JOB_MARGIN_MS", 60000);
     const char *fs = getenv("FIRESTORE_EMULATOR_HOST");
+    const char *k_service = getenv("K_SERVICE");
     c->emulated = fs != NULL && *fs != '\0';
+    c->emulator_mode = c->emulated && (k_service == NULL || *k_service == '\0');
     const char *auth = getenv("AUTH_REQUIRED");
-    c->auth_required = auth && *auth ? strcmp(auth, "0") != 0 && strcmp(auth, "false") != 0 : !c->emulated;
+    c->auth_required =
+        auth && *auth ? strcmp(auth, "0") != 0 && strcmp(auth, "false") != 0 : !c->emulator_mode;
 }
 
 const pipeline_config *pipeline_config_get(void)
@@ -96,18 +104,77 @@ static int ensure_emulated_queue(const char *url, ff_error *err)
     return gcp_tasks_queue_ensure(&q, err) == GCP_TASKS_OK ? 0 : -1;
 }
 
+/* The start-up trust check, run once for all functions of the process. */
+static int g_trust_rc;
+static ff_error g_trust_err;
+
+static void check_trust_once(void)
+{
+    const pipeline_config *c = pipeline_config_get();
+    g_trust_rc = gcp_idtoken_config_check(&g_trust_err);
+    if (c->emulator_mode)
+        ff_log(NULL, FF_WARNING, NULL,
+               "emulator mode (FIRESTORE_EMULATOR_HOST set, K_SERVICE unset): transformPipelineJob and "
+               "cleanupStaleJobs accept calls without a token");
+    if (!c->auth_required)
+        ff_log(NULL, FF_WARNING, NULL,
+               "AUTH_REQUIRED is off: startTransformPipeline accepts calls without a Firebase ID token");
+}
+
+/*
+ * Refuses a key-URL override that is neither https nor loopback, and logs (once) every
+ * way this process trusts more than production does.
+ */
+static int check_trust(ff_error *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, check_trust_once);
+    if (g_trust_rc != 0 && err != NULL)
+        *err = g_trust_err;
+    return g_trust_rc;
+}
+
 int pipeline_config_check_start(void *userdata, ff_error *err)
 {
     (void)userdata;
     char url[512];
-    if (pipeline_config_task_url(url, sizeof(url), err) != 0)
+    if (check_trust(err) != 0 || pipeline_config_task_url(url, sizeof(url), err) != 0)
         return -1;
     const pipeline_config *c = pipeline_config_get();
-    if (!c->emulated && c->service_account[0] == '\0')
+    if (!c->emulator_mode && c->service_account[0] == '\0')
         return ff_error_set(err, -1,
                             "TASKS_SERVICE_ACCOUNT is not set (the identity Cloud Tasks uses to call "
                             "transformPipelineJob)");
     if (gcp_project_id(err) == NULL)
         return -1;
     return ensure_emulated_queue(url, err);
+}
+
+/* A private function's start-up check: outside emulator mode, its one caller must be named. */
+static int check_private(const char *account, const char *audience, const char *names, ff_error *err)
+{
+    if (check_trust(err) != 0)
+        return -1;
+    if (pipeline_config_get()->emulator_mode || (account[0] != '\0' && audience[0] != '\0'))
+        return 0;
+    return ff_error_set(err, -1,
+                        "%s must be set outside emulator mode: the function accepts only its caller's "
+                        "OIDC token",
+                        names);
+}
+
+int pipeline_config_check_job(void *userdata, ff_error *err)
+{
+    (void)userdata;
+    const pipeline_config *c = pipeline_config_get();
+    return check_private(c->service_account, c->tasks_audience,
+                         "TASKS_SERVICE_ACCOUNT and TASKS_AUDIENCE (or TRANSFORM_JOB_URL)", err);
+}
+
+int pipeline_config_check_sweeper(void *userdata, ff_error *err)
+{
+    (void)userdata;
+    const pipeline_config *c = pipeline_config_get();
+    return check_private(c->scheduler_account, c->scheduler_audience,
+                         "SCHEDULER_SERVICE_ACCOUNT and SCHEDULER_AUDIENCE", err);
 }

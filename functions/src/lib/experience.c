@@ -7,12 +7,15 @@
 #include "experience_schema.h"
 #include "lib/document.h"
 #include "lib/experience.h"
+#include "lib/ids.h"
 
 int experience_fetch(fs_db *db, const char *workspace_id, const char *experience_id, fs_doc **out,
                      ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
+    char path[512];
     *out = NULL;
+    if (!ids_valid(workspace_id) || !ids_valid(experience_id))
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path: invalid ID");
     int n = snprintf(path, sizeof(path), "workspaces/%s/experiences/%s", workspace_id, experience_id);
     if (n < 0 || (size_t)n >= sizeof(path))
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path too long");

@@ -9,8 +9,9 @@
 
 /*
  * Reads the experience and checks it against the experience schema (defaults filled in).
- * Returns 0 with *out a new document (caller frees with fs_doc_free), FS_NOT_FOUND, or
- * another error with err set.
+ * Returns 0 with *out a new document (caller frees with fs_doc_free), FS_NOT_FOUND,
+ * FS_INVALID_ARGUMENT (reading nothing) when an ID is not ID-shaped, or another error
+ * with err set.
  */
 int experience_fetch(fs_db *db, const char *workspace_id, const char *experience_id, fs_doc **out,
                      ff_error *err);

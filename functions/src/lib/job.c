@@ -10,11 +10,14 @@
 #include <string.h>
 
 #include "gcp/http.h"
+#include "lib/ids.h"
 #include "lib/job.h"
 #include "lib/session.h"
 
 int job_path(char *out, size_t len, const char *project_id, const char *job_id)
 {
+    if (!ids_valid(project_id) || !ids_valid(job_id))
+        return -1;
     int n = snprintf(out, len, "projects/%s/jobs/%s", project_id, job_id);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
@@ -24,9 +27,9 @@ static json_t *array_or_empty(const json_t *v)
     return json_is_array(v) ? json_deep_copy(v) : json_array();
 }
 
-json_t *job_new_document(const char *job_id, const char *project_id, const json_t *session,
-                         const char *step_id, const json_t *transform, int64_t experience_version,
-                         int64_t now)
+json_t *job_new_document(const char *job_id, const char *project_id, const char *session_id,
+                         const json_t *session, const char *step_id, const json_t *transform,
+                         int64_t experience_version, int64_t now)
 {
     json_t *snapshot =
         json_pack("{s:{s:o, s:o}, s:o, s:{s:n, s:b, s:n}, s:{s:I, s:n}}", "sessionInputs", "answers",
@@ -34,8 +37,8 @@ json_t *job_new_document(const char *job_id, const char *project_id, const json_
                   array_or_empty(json_object_get(session, "capturedMedia")), "transformConfig",
                   json_deep_copy(transform), "eventContext", "overlay", "applyOverlay", 0, "experienceRef",
                   "versions", "experienceVersion", (json_int_t)experience_version, "eventVersion");
-    return json_pack("{s:s, s:s, s:O, s:O, s:s, s:s, s:n, s:n, s:n, s:o, s:I, s:I, s:n, s:n}", "id", job_id,
-                     "projectId", project_id, "sessionId", json_object_get(session, "id"), "experienceId",
+    return json_pack("{s:s, s:s, s:s, s:O, s:s, s:s, s:n, s:n, s:n, s:o, s:I, s:I, s:n, s:n}", "id", job_id,
+                     "projectId", project_id, "sessionId", session_id, "experienceId",
                      json_object_get(session, "experienceId"), "stepId", step_id, "status", "pending",
                      "progress", "output", "error", "snapshot", snapshot, "createdAt", (json_int_t)now,
                      "updatedAt", (json_int_t)now, "startedAt", "completedAt");
@@ -70,10 +73,10 @@ json_t *job_error_object(const char *code, const char *step, int64_t now)
 
 int job_fetch(fs_db *db, const char *project_id, const char *job_id, fs_doc **out, ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
+    char path[512];
     *out = NULL;
     if (job_path(path, sizeof(path), project_id, job_id) != 0)
-        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path: invalid ID");
     return fs_doc_get(db, path, NULL, out, err);
 }
 
@@ -106,10 +109,10 @@ static int landed(job_ref *job, const char *path, const json_t *fields)
  */
 static int commit_job(job_ref *job, json_t *fields, const char *session_status, int64_t now, ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
+    char path[512];
     if (job_path(path, sizeof(path), job->project_id, job->job_id) != 0) {
         json_decref(fields);
-        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path too long");
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "job path: invalid ID");
     }
     json_object_set_new(fields, "updatedAt", json_integer(now));
     const fs_precondition pre = {FS_PRE_UPDATE_TIME, job->update_time};

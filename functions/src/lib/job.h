@@ -15,17 +15,19 @@ enum {
     JOB_CONFLICT = 1001,
 };
 
-/* Writes "projects/{p}/jobs/{j}" into out. Returns 0, or -1 if it does not fit. */
+/* Writes "projects/{p}/jobs/{j}" into out. Returns 0, or -1 if an ID is not ID-shaped
+ * (lib/ids.h) or it does not fit. */
 int job_path(char *out, size_t len, const char *project_id, const char *job_id);
 
 /*
  * Builds a new pending job document with its immutable snapshot (session inputs, the
- * transform config copied whole, event context, versions). Returns a new reference the
+ * transform config copied whole, event context, versions). session_id is the requested
+ * one, never the session's own (client-written) "id" field. Returns a new reference the
  * caller owns.
  */
-json_t *job_new_document(const char *job_id, const char *project_id, const json_t *session,
-                         const char *step_id, const json_t *transform, int64_t experience_version,
-                         int64_t now);
+json_t *job_new_document(const char *job_id, const char *project_id, const char *session_id,
+                         const json_t *session, const char *step_id, const json_t *transform,
+                         int64_t experience_version, int64_t now);
 
 /* The client-safe sentence stored in error.message for a job error code. */
 const char *job_error_message(const char *code);

@@ -5,21 +5,24 @@
 #include <string.h>
 
 #include "lib/document.h"
+#include "lib/ids.h"
 #include "lib/session.h"
 #include "session_schema.h"
 
 int session_path(char *out, size_t len, const char *project_id, const char *session_id)
 {
+    if (!ids_valid(project_id) || !ids_valid(session_id))
+        return -1;
     int n = snprintf(out, len, "projects/%s/sessions/%s", project_id, session_id);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
 int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_doc **out, ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
+    char path[512];
     *out = NULL;
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
-        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path: invalid ID");
     return document_fetch(db, path, session_validate, "session", out, err);
 }
 
@@ -32,9 +35,9 @@ int session_has_active_job(const json_t *session)
 int session_batch_set_job(fs_batch *b, const char *project_id, const char *session_id, const char *job_id,
                           const char *job_status, int64_t now, const fs_precondition *pre, ff_error *err)
 {
-    char path[4096]; /* two IDs of up to 1500 bytes, Firestore's limit */
+    char path[512];
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
-        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path too long");
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "session path: invalid ID");
     json_t *fields = json_pack("{s:s, s:I}", "jobStatus", job_status, "updatedAt", (json_int_t)now);
     const char *with_job[] = {"jobId", "jobStatus", "updatedAt", NULL};
     const char *status_only[] = {"jobStatus", "updatedAt", NULL};

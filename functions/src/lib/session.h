@@ -7,7 +7,8 @@
 
 #include "gcp/firestore.h"
 
-/* Writes "projects/{p}/sessions/{s}" into out. Returns 0, or -1 if it does not fit. */
+/* Writes "projects/{p}/sessions/{s}" into out. Returns 0, or -1 if an ID is not ID-shaped
+ * (lib/ids.h) or it does not fit. */
 int session_path(char *out, size_t len, const char *project_id, const char *session_id);
 
 /*

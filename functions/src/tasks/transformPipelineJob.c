@@ -11,6 +11,8 @@
  *           (SIGTERM) fails it too, so no job is left running. Each step mirrors the
  *           session's jobStatus.
  * Answers 2xx whenever the task must not be retried; there are no retries anyway.
+ * The caller (Cloud Tasks' OIDC token) is checked before this runs: index.c registers the
+ * function behind caller_require_service.
  */
 #include <stdio.h>
 #include <string.h>

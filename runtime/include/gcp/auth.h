@@ -7,8 +7,10 @@
  * refreshed before expiry, once for all threads.
  *
  * Callers' tokens: gcp_idtoken_verify_google checks a Google-signed OIDC ID token (what
- * Cloud Tasks sends), gcp_idtoken_verify_firebase a Firebase Auth ID token. Public keys
- * are fetched, cached per Cache-Control max-age and refetched on an unknown key ID.
+ * Cloud Tasks sends), gcp_idtoken_verify_invoker the same token as a Cloud Run service
+ * receives it, gcp_idtoken_verify_firebase a Firebase Auth ID token. Public keys are
+ * fetched, cached per Cache-Control max-age and refetched on an unknown key ID; a failed
+ * fetch is remembered briefly and shared by every request waiting on it.
  */
 #ifndef GCP_AUTH_H
 #define GCP_AUTH_H
@@ -87,6 +89,9 @@ enum {
     GCP_IDTOKEN_ERR_AUDIENCE = 8,
     GCP_IDTOKEN_ERR_CLAIMS = 9, /* sub empty, email mismatch or unverified, bad claim types */
     GCP_IDTOKEN_ERR_KEYS = 10,  /* the public keys could not be fetched or parsed (server-side) */
+    /* A valid token, but of another identity (e-mail not the expected one, or unverified):
+     * with GCP_IDTOKEN_ERR_AUDIENCE, the "authenticated but not allowed" outcomes (403). */
+    GCP_IDTOKEN_ERR_IDENTITY = 11,
 };
 
 /* A verified token. Free with gcp_idtoken_result_free. */
@@ -100,21 +105,39 @@ typedef struct gcp_idtoken_result {
 
 /*
  * Verifies a Google-signed OIDC ID token (RS256, Google's JWKS): issuer
- * https://accounts.google.com or accounts.google.com, aud == audience, not expired,
- * and, when expected_email is not NULL, email == expected_email with email_verified.
- * Returns 0 and fills *out (caller frees with gcp_idtoken_result_free), or a
- * GCP_IDTOKEN_ERR_ code with err set (out left empty). Thread-safe.
+ * https://accounts.google.com or accounts.google.com, not expired, aud == audience
+ * (else GCP_IDTOKEN_ERR_AUDIENCE), and, when expected_email is not NULL, email ==
+ * expected_email with email_verified (else GCP_IDTOKEN_ERR_IDENTITY). Returns 0 and
+ * fills *out (caller frees with gcp_idtoken_result_free), or a GCP_IDTOKEN_ERR_ code with
+ * err set (out left empty). Thread-safe.
  */
 int gcp_idtoken_verify_google(const char *token, const char *audience, const char *expected_email,
                               gcp_idtoken_result *out, ff_error *err);
+
+/* What Cloud Run puts in place of the signature of a token it verified itself. */
+#define GCP_IDTOKEN_SIGNATURE_REMOVED "SIGNATURE_REMOVED_BY_GOOGLE"
+
+/*
+ * The invoker's token as a Cloud Run service receives it. Cloud Run verifies the ID token
+ * of Authorization (or X-Serverless-Authorization, which then takes precedence) and
+ * forwards it with its signature replaced by GCP_IDTOKEN_SIGNATURE_REMOVED, so the
+ * container cannot check that signature. A token that still carries a signature is
+ * verified like gcp_idtoken_verify_google. One whose signature Cloud Run removed is
+ * accepted on its header (RS256, kid) and claims alone, and only on Cloud Run (K_SERVICE
+ * set), where only the platform can have removed it. Same results as
+ * gcp_idtoken_verify_google.
+ */
+int gcp_idtoken_verify_invoker(const char *token, const char *audience, const char *expected_email,
+                               gcp_idtoken_result *out, ff_error *err);
 
 /*
  * Verifies a Firebase Auth ID token for project_id (NULL = gcp_project_id()): RS256
  * against the securetoken x509 certificates, iss https://securetoken.google.com/<project>,
  * aud == project, exp in the future, iat and auth_time not in the future, sub non-empty
- * and at most 128 characters. With FIREBASE_AUTH_EMULATOR_HOST set, unsigned tokens
- * (alg "none") from the Auth emulator are accepted as the Admin SDK does; otherwise they
- * are always rejected. Returns as gcp_idtoken_verify_google.
+ * and at most 128 characters. Unsigned tokens (alg "none") of the Auth emulator are
+ * accepted only in emulator mode: FIREBASE_AUTH_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST
+ * set and K_SERVICE unset (never on Cloud Run); otherwise they are always rejected.
+ * Returns as gcp_idtoken_verify_google.
  */
 int gcp_idtoken_verify_firebase(const char *token, const char *project_id, gcp_idtoken_result *out,
                                 ff_error *err);
@@ -127,11 +150,27 @@ void gcp_idtoken_result_free(gcp_idtoken_result *res);
  * https://www.googleapis.com/oauth2/v3/certs (JWKS) and
  * https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com
  * (x509 PEM by kid). NULL restores the default. Copies the strings and empties the
- * key caches. Thread-safe.
+ * key caches. Thread-safe. An override must be https, or http to a loopback address
+ * (127.0.0.0/8, localhost, [::1]); keys are never fetched from any other URL.
  */
 void gcp_idtoken_set_key_urls(const char *google_jwks_url, const char *firebase_x509_url);
 
-/* Empties the key caches (tests). Thread-safe. */
+/*
+ * Start-up check of the verifier's configuration: returns 0, or -1 with err set when a
+ * key URL override is not allowed (see gcp_idtoken_set_key_urls). Logs a WARNING for
+ * every relaxation: a key URL overridden, unsigned emulator tokens accepted, and
+ * FIREBASE_AUTH_EMULATOR_HOST set but ignored outside emulator mode.
+ */
+int gcp_idtoken_config_check(ff_error *err);
+
+/*
+ * Key fetching: each attempt's timeout, attempts per fetch, and how long a failed fetch
+ * is remembered (callers meanwhile get GCP_IDTOKEN_ERR_KEYS without a new fetch). 0 keeps
+ * a value; defaults 4000 ms, 2, 5000 ms. For tests; thread-safe.
+ */
+void gcp_idtoken_set_fetch_policy(long timeout_ms, int attempts, long failure_ttl_ms);
+
+/* Empties the key caches and forgets failed fetches (tests). Thread-safe. */
 void gcp_idtoken_reset(void);
 
 #ifdef __cplusplus

@@ -45,6 +45,11 @@ typedef enum gcp_key_source {
 int gcp_keys_find(gcp_key_source src, const char *kid, EVP_PKEY **out, ff_error *err);
 void gcp_keys_set_url(gcp_key_source src, const char *url);
 void gcp_keys_reset(void);
+void gcp_keys_set_fetch_policy(long timeout_ms, int attempts, long failure_ttl_ms);
+/* Nonzero when keys may be fetched from url: https, or http to a loopback host. */
+int gcp_keys_url_allowed(const char *url);
+/* Copies the URL src's keys come from into out; returns 1 when it is not Google's default. */
+int gcp_keys_url_copy(gcp_key_source src, char *out, size_t len);
 
 /* Parses max-age out of a Cache-Control value; -1 when absent, 0 for no-cache/no-store. */
 long gcp_cache_control_max_age(const char *cache_control);

@@ -1,8 +1,8 @@
 /*
  * auth_verify.c - verification of callers' ID tokens: Google-signed OIDC tokens (what
  * Cloud Tasks attaches) and Firebase Auth ID tokens. Checks the algorithm first (only
- * RS256; "none" only for the Auth emulator), then the signature against the published
- * key named by kid, then issuer, audience, times and subject.
+ * RS256; "none" only for the Auth emulator in emulator mode), then the signature against
+ * the published key named by kid, then issuer, times, subject, audience and identity.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -158,28 +158,55 @@ static int fill_result(json_t *payload, gcp_idtoken_result *out, ff_error *err)
     return 0;
 }
 
+/* Issuer, times and subject first: only a token that is valid in itself gets to the
+ * "valid, but not for us" outcomes (audience, identity). */
 static int verify_google_claims(json_t *p, const char *audience, const char *expected_email, ff_error *err)
 {
     const char *iss = json_string_value(json_object_get(p, "iss"));
     if (iss == NULL ||
         (strcmp(iss, "https://accounts.google.com") != 0 && strcmp(iss, "accounts.google.com") != 0))
         return ff_error_set(err, GCP_IDTOKEN_ERR_ISSUER, "token issuer is not Google");
-    if (!audience_matches(json_object_get(p, "aud"), audience))
-        return ff_error_set(err, GCP_IDTOKEN_ERR_AUDIENCE, "token audience does not match");
     int rc = check_times(p, 0, err);
     rc = rc ? rc : check_subject(p, err);
-    if (rc != 0 || expected_email == NULL)
+    if (rc != 0)
         return rc;
+    if (!audience_matches(json_object_get(p, "aud"), audience))
+        return ff_error_set(err, GCP_IDTOKEN_ERR_AUDIENCE, "token audience does not match");
+    if (expected_email == NULL)
+        return 0;
     const char *email = json_string_value(json_object_get(p, "email"));
     if (email == NULL || strcmp(email, expected_email) != 0)
-        return ff_error_set(err, GCP_IDTOKEN_ERR_CLAIMS, "token e-mail is not the expected service account");
+        return ff_error_set(err, GCP_IDTOKEN_ERR_IDENTITY,
+                            "token e-mail is not the expected service account");
     if (!json_is_true(json_object_get(p, "email_verified")))
-        return ff_error_set(err, GCP_IDTOKEN_ERR_CLAIMS, "token e-mail is not verified");
+        return ff_error_set(err, GCP_IDTOKEN_ERR_IDENTITY, "token e-mail is not verified");
     return 0;
 }
 
-int gcp_idtoken_verify_google(const char *token, const char *audience, const char *expected_email,
-                              gcp_idtoken_result *out, ff_error *err)
+/* Nonzero when Cloud Run replaced the token's signature after verifying it itself. */
+static int signature_removed(const char *token)
+{
+    const char *dot = strrchr(token, '.');
+    return dot != NULL && strcmp(dot + 1, GCP_IDTOKEN_SIGNATURE_REMOVED) == 0;
+}
+
+/* Only the header of a token whose signature the platform removed: what it said it was. */
+static int check_removed_signature(const gcp_jwt *jwt, ff_error *err)
+{
+    if (gcp_env("K_SERVICE") == NULL)
+        return ff_error_set(err, GCP_IDTOKEN_ERR_SIGNATURE,
+                            "token signature removed, and not on Cloud Run (K_SERVICE unset)");
+    const char *alg = json_string_value(json_object_get(jwt->header, "alg"));
+    const char *kid = json_string_value(json_object_get(jwt->header, "kid"));
+    if (alg == NULL || strcmp(alg, "RS256") != 0)
+        return ff_error_set(err, GCP_IDTOKEN_ERR_ALG, "token algorithm is not RS256");
+    if (kid == NULL || kid[0] == '\0')
+        return ff_error_set(err, GCP_IDTOKEN_ERR_KID, "token has no key ID (kid)");
+    return 0;
+}
+
+static int verify_google(const char *token, const char *audience, const char *expected_email, int invoker,
+                         gcp_idtoken_result *out, ff_error *err)
 {
     if (out)
         memset(out, 0, sizeof(*out));
@@ -187,11 +214,33 @@ int gcp_idtoken_verify_google(const char *token, const char *audience, const cha
         return ff_error_set(err, GCP_IDTOKEN_ERR_ARG, "gcp_idtoken_verify_google: missing token or audience");
     gcp_jwt jwt;
     int rc = gcp_jwt_parse(token, &jwt, err);
-    rc = rc ? rc : check_signature(&jwt, GCP_KEYS_GOOGLE, 0, err);
+    if (rc == 0 && invoker && signature_removed(token))
+        rc = check_removed_signature(&jwt, err);
+    else
+        rc = rc ? rc : check_signature(&jwt, GCP_KEYS_GOOGLE, 0, err);
     rc = rc ? rc : verify_google_claims(jwt.payload, audience, expected_email, err);
     rc = rc ? rc : fill_result(jwt.payload, out, err);
     gcp_jwt_free(&jwt);
     return rc;
+}
+
+int gcp_idtoken_verify_google(const char *token, const char *audience, const char *expected_email,
+                              gcp_idtoken_result *out, ff_error *err)
+{
+    return verify_google(token, audience, expected_email, 0, out, err);
+}
+
+int gcp_idtoken_verify_invoker(const char *token, const char *audience, const char *expected_email,
+                               gcp_idtoken_result *out, ff_error *err)
+{
+    return verify_google(token, audience, expected_email, 1, out, err);
+}
+
+/* Unsigned Auth-emulator tokens: only with both emulators configured and never on Cloud Run. */
+static int unsigned_tokens_trusted(void)
+{
+    return gcp_env("FIREBASE_AUTH_EMULATOR_HOST") != NULL && gcp_env("FIRESTORE_EMULATOR_HOST") != NULL &&
+           gcp_env("K_SERVICE") == NULL;
 }
 
 static int verify_firebase_claims(json_t *p, const char *project, ff_error *err)
@@ -217,7 +266,7 @@ int gcp_idtoken_verify_firebase(const char *token, const char *project_id, gcp_i
     const char *project = project_id ? project_id : gcp_project_id(err);
     if (project == NULL || project[0] == '\0')
         return ff_error_set(err, GCP_IDTOKEN_ERR_ARG, "Firebase ID token: no project ID");
-    int emulator = gcp_env("FIREBASE_AUTH_EMULATOR_HOST") != NULL;
+    int emulator = unsigned_tokens_trusted();
     gcp_jwt jwt;
     int rc = gcp_jwt_parse(token, &jwt, err);
     rc = rc ? rc : check_signature(&jwt, GCP_KEYS_FIREBASE, emulator, err);
@@ -231,6 +280,34 @@ void gcp_idtoken_set_key_urls(const char *google_jwks_url, const char *firebase_
 {
     gcp_keys_set_url(GCP_KEYS_GOOGLE, google_jwks_url);
     gcp_keys_set_url(GCP_KEYS_FIREBASE, firebase_x509_url);
+}
+
+int gcp_idtoken_config_check(ff_error *err)
+{
+    static const char *const names[] = {"GCP_IDTOKEN_GOOGLE_CERTS_URL", "GCP_IDTOKEN_FIREBASE_CERTS_URL"};
+    for (int src = GCP_KEYS_GOOGLE; src <= GCP_KEYS_FIREBASE; src++) {
+        char url[1024];
+        if (!gcp_keys_url_copy((gcp_key_source)src, url, sizeof(url)))
+            continue;
+        if (!gcp_keys_url_allowed(url))
+            return ff_error_set(err, GCP_IDTOKEN_ERR_ARG,
+                                "%s must be https or a loopback address, not %.200s", names[src], url);
+        ff_log(NULL, FF_WARNING, json_pack("{s:s, s:s}", "setting", names[src], "url", url),
+               "ID-token keys are fetched from an overridden URL: tokens signed by its keys are trusted");
+    }
+    if (unsigned_tokens_trusted())
+        ff_log(NULL, FF_WARNING, NULL,
+               "emulator mode: unsigned Firebase Auth emulator tokens (alg none) are accepted");
+    else if (gcp_env("FIREBASE_AUTH_EMULATOR_HOST") != NULL)
+        ff_log(NULL, FF_WARNING, NULL,
+               "FIREBASE_AUTH_EMULATOR_HOST is ignored: unsigned tokens need FIRESTORE_EMULATOR_HOST set and "
+               "K_SERVICE unset");
+    return 0;
+}
+
+void gcp_idtoken_set_fetch_policy(long timeout_ms, int attempts, long failure_ttl_ms)
+{
+    gcp_keys_set_fetch_policy(timeout_ms, attempts, failure_ttl_ms);
 }
 
 void gcp_idtoken_reset(void)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gcp/firestore.h"
+#include "lib/ids.h"
 #include "lib/schemas/transform_pipeline.h"
 #include "schema.h"
 
@@ -20,10 +20,9 @@ int tp_is_json_request(const ff_request *req)
 
 int tp_check_id(const char *field, const char *value, ff_error *err)
 {
-    ff_error fs_err;
-    /* One segment: a '/' would silently address another document. */
-    if (strchr(value, '/') != NULL || fs_check_collection_path(value, &fs_err) != 0)
-        return ff_error_set(err, -1, "%s: not a valid ID", field);
+    if (!ids_valid(value))
+        return ff_error_set(err, -1, "%s: not a valid ID (1-%d characters of A-Z a-z 0-9 _ -)", field,
+                            IDS_MAX_LEN);
     return 0;
 }
 
@@ -57,6 +56,8 @@ int tp_start_request_parse(const json_t *body, tp_start_request *out, ff_error *
         return ff_error_set(err, -1, "stepId: expected string, received %s", schema_json_type_name(step));
     if (json_string_length(step) == 0)
         return ff_error_set(err, -1, "stepId: must not be empty");
+    if (!ids_valid_step(json_string_value(step), json_string_length(step)))
+        return ff_error_set(err, -1, "stepId: at most %d printable ASCII characters", IDS_STEP_MAX_LEN);
     out->step_id = json_string_value(step);
     return 0;
 }

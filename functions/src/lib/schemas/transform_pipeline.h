@@ -1,9 +1,9 @@
 /*
  * transform_pipeline.h - the request and task-payload schemas of the transform
  * pipeline (the C counterpart of lib/schemas/transform-pipeline.ts):
- *   startTransformPipeline body   {"sessionId": string (min 1), "stepId": string (min 1)}
- *   transformPipelineJob payload  {"data": {"jobId", "sessionId", "projectId"}} (non-empty)
- * IDs must also be usable as Firestore document IDs (no '/', not "." / "..", not __x__).
+ *   startTransformPipeline body   {"sessionId": ID, "stepId": 1..128 printable ASCII}
+ *   transformPipelineJob payload  {"data": {"jobId", "sessionId", "projectId"}} (IDs)
+ * An ID is 1..128 characters of [A-Za-z0-9_-] (lib/ids.h).
  */
 #ifndef TP_SCHEMAS_H
 #define TP_SCHEMAS_H
@@ -37,7 +37,7 @@ int tp_job_payload_parse(const json_t *body, tp_job_payload *out, ff_error *err)
  * bodies as JSON; any other type (or none) fails validation there, and so here.
  */
 int tp_is_json_request(const ff_request *req);
-/* Checks one ID as a Firestore document ID; err names `field`. */
+/* Checks one ID (lib/ids.h); err names `field`. */
 int tp_check_id(const char *field, const char *value, ff_error *err);
 
 #endif
