@@ -231,7 +231,10 @@ void e2e_post_concurrently(const e2e_server *s, const char *path, const char *co
     for (int i = 0; i < n; i++) {
         th_response res;
         th_async_join(a[i], &res);
-        e2e_expect_error(&res, status, code);
+        if (code != NULL)
+            e2e_expect_error(&res, status, code);
+        else
+            cr_expect_eq(res.status, status, "expected %ld, got %ld %.300s", status, res.status, res.body);
         th_response_free(&res);
     }
     free(a);

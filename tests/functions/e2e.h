@@ -158,7 +158,7 @@ void e2e_expect_start_refused(e2e *t, long status, const char *code);
 
 /*
  * n identical POSTs to path in flight at once (body of len bytes), each expected to
- * answer status with error code.
+ * answer status with error code (code NULL: the status alone, for the runtime's plain answers).
  */
 void e2e_post_concurrently(const e2e_server *s, const char *path, const char *const headers[],
                            const char *body, size_t len, int n, long status, const char *code);

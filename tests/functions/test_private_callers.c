@@ -34,17 +34,20 @@ typedef struct world {
     e2e t;
     fake_google *fg;
     char certs_env[192];
+    char target_env[64];
 } world;
 
-/* A server as on Cloud Run (K_SERVICE set) that trusts the fake's keys. */
-static void world_init(world *w)
+/* A server as on Cloud Run (K_SERVICE set, one function per service) that trusts the fake's keys. */
+static void world_init(world *w, const char *target)
 {
     w->fg = fake_google_start();
     cr_assert_not_null(w->fg);
     cr_assert_eq(fake_google_add_signing_key(w->fg, "k1", 1), 0);
     snprintf(w->certs_env, sizeof(w->certs_env), "GCP_IDTOKEN_GOOGLE_CERTS_URL=%s%s", fake_google_url(w->fg),
              FAKE_GOOGLE_JWKS_PATH);
+    snprintf(w->target_env, sizeof(w->target_env), "FUNCTION_TARGET=%s", target);
     const char *env[] = {"K_SERVICE=transformPipelineJob",
+                         w->target_env,
                          "TASKS_SERVICE_ACCOUNT=" TASKS_SA,
                          "TASKS_AUDIENCE=" TASKS_AUD,
                          "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA,
@@ -105,7 +108,7 @@ static void expect_task_refused(world *w, const char *authorization, const char 
 E2E_TEST(private_callers, task_endpoint_needs_the_tasks_token)
 {
     world w;
-    world_init(&w);
+    world_init(&w, "transformPipelineJob");
     char *body = seed_pending(&w);
     char *expired = bearer(&w, "RS256", TASKS_SA, TASKS_AUD, -60);
     char *unsigned_tok = bearer(&w, "none", TASKS_SA, TASKS_AUD, 3600);
@@ -144,7 +147,7 @@ E2E_TEST(private_callers, task_endpoint_needs_the_tasks_token)
 E2E_TEST(private_callers, token_forwarded_by_cloud_run_is_checked_on_its_claims)
 {
     world w;
-    world_init(&w);
+    world_init(&w, "transformPipelineJob");
     char *body = seed_pending(&w);
     /* Cloud Run verified the signature and replaced it: the claims still decide. */
     char *intruder = bearer(&w, "RS256", "intruder@demo.iam.gserviceaccount.com", TASKS_AUD, 3600);
@@ -166,7 +169,7 @@ E2E_TEST(private_callers, token_forwarded_by_cloud_run_is_checked_on_its_claims)
 E2E_TEST(private_callers, sweeper_endpoint_needs_the_scheduler_token)
 {
     world w;
-    world_init(&w);
+    world_init(&w, "cleanupStaleJobs");
     e2e_seed(&w.t);
     json_t *stale = e2e_job_fixture(&w.t, "j-stale", "pending");
     json_object_set_new(stale, "createdAt", json_integer(1700000000000));
@@ -213,15 +216,16 @@ static char *refused_start(const char *const env[], int *status)
 E2E_TEST(private_callers, production_without_caller_settings_does_not_start)
 {
     static const char *const missing[][4] = {
-        {"K_SERVICE=x", "TASKS_SERVICE_ACCOUNT", "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA,
-         "SCHEDULER_AUDIENCE=" SCHEDULER_AUD},
-        {"K_SERVICE=x", "TASKS_SERVICE_ACCOUNT=" TASKS_SA, "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA,
-         "SCHEDULER_AUDIENCE"},
+        {"FUNCTION_TARGET=transformPipelineJob", "TASKS_SERVICE_ACCOUNT",
+         "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA, "SCHEDULER_AUDIENCE=" SCHEDULER_AUD},
+        {"FUNCTION_TARGET=cleanupStaleJobs", "TASKS_SERVICE_ACCOUNT=" TASKS_SA,
+         "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA, "SCHEDULER_AUDIENCE"},
     };
     static const char *const named[] = {"TASKS_SERVICE_ACCOUNT", "SCHEDULER_AUDIENCE"};
     for (size_t i = 0; i < 2; i++) {
-        const char *env[] = {
-            missing[i][0], missing[i][1], missing[i][2], missing[i][3], "TASKS_AUDIENCE=" TASKS_AUD, NULL};
+        const char *env[] = {"K_SERVICE=x", missing[i][0], missing[i][1],
+                             missing[i][2], missing[i][3], "TASKS_AUDIENCE=" TASKS_AUD,
+                             NULL};
         int status = 0;
         char *err = refused_start(env, &status);
         cr_expect_eq(status, 2, "case %zu: exit %d", i, status);
@@ -270,13 +274,15 @@ E2E_TEST(private_callers, emulator_mode_needs_no_token_and_warns)
 E2E_TEST(private_callers, relaxations_outside_emulator_mode_are_refused_or_warned)
 {
     world w;
-    world_init(&w);
+    world_init(&w, "transformPipelineJob");
     /* world_init's server: a loopback key URL, allowed with a warning. */
     cr_expect(warned(&w.t.srv, "ID-token keys are fetched from an overridden URL"));
     cr_expect(!warned(&w.t.srv, "emulator mode"));
 
     /* On Cloud Run the Auth emulator switch is ignored (and says so): unsigned tokens get 401. */
     const char *env[] = {"K_SERVICE=x",
+                         "FUNCTION_TARGET=startTransformPipeline",
+                         "TRANSFORM_JOB_URL=" TASKS_AUD,
                          "TASKS_SERVICE_ACCOUNT=" TASKS_SA,
                          "TASKS_AUDIENCE=" TASKS_AUD,
                          "SCHEDULER_SERVICE_ACCOUNT=" SCHEDULER_SA,
@@ -308,7 +314,7 @@ E2E_TEST(private_callers, relaxations_outside_emulator_mode_are_refused_or_warne
 E2E_TEST(private_callers, key_endpoint_blackout_costs_one_fetch)
 {
     world w;
-    world_init(&w);
+    world_init(&w, "transformPipelineJob");
     char *body = seed_pending(&w);
     char *good = bearer(&w, "RS256", TASKS_SA, TASKS_AUD, 3600);
     fake_google_set_keys_blackout(w.fg, 1);

@@ -187,6 +187,11 @@ E2E_TEST(trust_boundaries, fifty_max_size_anonymous_bodies_stay_in_bounded_memor
     const char *headers[] = {"Content-Type: application/json", NULL};
     e2e_post_concurrently(&t.srv, "/startTransformPipeline?projectId=p1", headers, body, max_body, 50, 401,
                           "UNAUTHENTICATED");
+    /* Past the limit: refused from Content-Length alone (the runtime's plain 413), unread. */
+    size_t over = 1024 * 1024;
+    char *big = array_body(over);
+    e2e_post_concurrently(&t.srv, "/startTransformPipeline?projectId=p1", headers, big, over, 50, 413, NULL);
+    free(big);
     long peak_kib = status_kib(pid, "VmHWM");
 #ifdef __SANITIZE_ADDRESS__
     /* ASan's shadow memory and quarantine: bound the growth, not the total. */
