@@ -90,9 +90,11 @@ run: deps all ## the local stack: emulators + every function, one demo pipeline 
 	@scripts/run-local.sh
 
 bench: deps all $(BUILD)/bin/functions-test $(BUILD)/bench/pipeline_bench $(BUILD)/bench/firestore_bench ## benchmarks, each figure beside a baseline measured in the same run
+	@rm -f $(BUILD)/bench/targets.txt
 	@BUILD=$(BUILD) bench/run.sh
 	@BUILD=$(BUILD) bench/firestore.sh
 	@BUILD=$(BUILD) bench/pipeline.sh
+	@BUILD=$(BUILD) bench/summary.sh
 
 # The load test: 200 connections for 60 s on fresh sessions, then every job verified.
 load: deps all $(BUILD)/bench/pipeline_bench ## load test: 200 connections for 60 s through the emulators, then every job verified
