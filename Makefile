@@ -13,8 +13,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -DH2O_USE_EPOLL=1 -D_GNU_SOURCE $(SAN) \
             -Iruntime/include -Ishared/include -Ifunctions/src $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS  := $(SAN) -pthread
-LDLIBS    = $(PKG_LIBS) -lm
+LDFLAGS  := $(SAN) -pthread -Wl,-O1,--as-needed
+LDLIBS    = -lc -lcrypto $(PKG_LIBS) -lm
 
 FF_SRC        := $(sort $(wildcard runtime/src/ff/*.c))
 GCP_SRC       := $(sort $(wildcard runtime/src/gcp/*.c))

@@ -2,7 +2,8 @@
  * gcp_http.c - outbound HTTP on libcurl for Google APIs: a pool of reusable easy handles
  * (each keeps its connections alive between calls), a share handle for DNS and TLS
  * sessions, per-attempt timeouts, and retries with backoff that never repeat a write
- * that may have landed (policy in gcp/http.h).
+ * that may have landed (policy in gcp/http.h). libcurl is loaded at the first call
+ * (gcp_curl.h).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "gcp/http.h"
+#include "gcp_curl.h"
 
 #define POOL_MAX           64
 #define BODY_MAX           ((size_t)64 << 20) /* a larger response is a bug or an attack */
@@ -31,7 +33,8 @@
  */
 static struct {
     pthread_once_t once;
-    int init_rc;
+    const gcp_curl_api *curl; /* NULL: libcurl could not be loaded (init_err says why) */
+    ff_error init_err;
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
     pthread_mutex_t pool_lock;
@@ -53,19 +56,17 @@ static void share_unlock(CURL *h, curl_lock_data data, void *arg)
 
 static void http_init_once(void)
 {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        g_http.init_rc = -1;
+    if ((g_http.curl = gcp_curl_load(&g_http.init_err)) == NULL)
         return;
-    }
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&g_http.share_locks[i], NULL);
-    g_http.share = curl_share_init();
+    g_http.share = g_http.curl->share_init();
     if (g_http.share == NULL)
         return; /* works without sharing, only slower */
-    curl_share_setopt(g_http.share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(g_http.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    g_http.curl->share_setopt(g_http.share, CURLSHOPT_LOCKFUNC, share_lock);
+    g_http.curl->share_setopt(g_http.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    g_http.curl->share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    g_http.curl->share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
 /* Callbacks of every handle; defined with the attempt below. */
@@ -80,21 +81,21 @@ static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_po
  */
 static CURL *handle_new(void)
 {
-    CURL *h = curl_easy_init();
+    CURL *h = g_http.curl->easy_init();
     if (h == NULL)
         return NULL;
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
+    g_http.curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
     if (g_http.share != NULL)
-        curl_easy_setopt(h, CURLOPT_SHARE, g_http.share);
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        g_http.curl->easy_setopt(h, CURLOPT_SHARE, g_http.share);
+    g_http.curl->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    g_http.curl->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     /* A handle talks to one or two hosts (Firestore, Cloud Tasks): two cached connections
      * each keep the process at most 2 * POOL_MAX idle sockets after any burst. */
-    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    g_http.curl->easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
+    g_http.curl->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
+    g_http.curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    g_http.curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    g_http.curl->easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
     return h;
 }
 
@@ -112,12 +113,12 @@ static CURL *pool_take(void)
  * finished call's memory (the next call sets every per-call option again). */
 static void pool_give(CURL *h)
 {
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_HEADERDATA, NULL);
+    g_http.curl->easy_setopt(h, CURLOPT_PREREQDATA, NULL);
     pthread_mutex_lock(&g_http.pool_lock);
     if (g_http.n_pool < POOL_MAX) {
         g_http.pool[g_http.n_pool++] = h;
@@ -125,7 +126,7 @@ static void pool_give(CURL *h)
     }
     pthread_mutex_unlock(&g_http.pool_lock);
     if (h != NULL)
-        curl_easy_cleanup(h);
+        g_http.curl->easy_cleanup(h);
 }
 
 /* ---- one attempt ------------------------------------------------------------------ */
@@ -274,12 +275,12 @@ static struct curl_slist *build_headers(const gcp_http_request *req)
             snprintf(line, sizeof(line), "%s;", req->headers[i].name);
         else
             snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, req->headers[i].value);
-        list = curl_slist_append(list, line);
+        list = g_http.curl->slist_append(list, line);
     }
     if (req->body != NULL && !has_type)
-        list = curl_slist_append(list, "Content-Type: application/json");
+        list = g_http.curl->slist_append(list, "Content-Type: application/json");
     /* 100-continue would stall every POST over HTTP/1.1 by a round trip */
-    list = curl_slist_append(list, "Expect:");
+    list = g_http.curl->slist_append(list, "Expect:");
     return list;
 }
 
@@ -292,11 +293,11 @@ static void set_method(CURL *h, const gcp_http_request *req)
 {
     int is_get = strcmp(req->method, "GET") == 0, is_post = strcmp(req->method, "POST") == 0;
     if (req->body != NULL || is_post) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
     } else
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, is_get || is_post ? NULL : req->method);
+        g_http.curl->easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    g_http.curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, is_get || is_post ? NULL : req->method);
 }
 
 static long attempt_timeout_ms(const gcp_http_request *req)
@@ -312,18 +313,18 @@ static long attempt_timeout_ms(const gcp_http_request *req)
 
 static CURLcode perform_once(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, attempt *a)
 {
-    curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, a);
+    g_http.curl->easy_setopt(h, CURLOPT_URL, req->url);
+    g_http.curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                             req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
+    g_http.curl->easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
+    g_http.curl->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    g_http.curl->easy_setopt(h, CURLOPT_WRITEDATA, a);
+    g_http.curl->easy_setopt(h, CURLOPT_HEADERDATA, a);
+    g_http.curl->easy_setopt(h, CURLOPT_PREREQDATA, a);
     set_method(h, req);
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = g_http.curl->easy_perform(h);
     if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
+        g_http.curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
     return rc;
 }
 
@@ -412,6 +413,14 @@ static int check_request(const gcp_http_request *req, ff_error *err)
     return 0;
 }
 
+int gcp_http_init(ff_error *err)
+{
+    pthread_once(&g_http.once, http_init_once);
+    if (g_http.curl != NULL)
+        return 0;
+    return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "%s", g_http.init_err.message);
+}
+
 unsigned long gcp_http_thread_requests(void)
 {
     return t_requests;
@@ -441,11 +450,11 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
                                     req->method, req->url);
             if (rc != CURLE_OK)
                 return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: %s %s: %s (after %d attempts)",
-                                    req->method, req->url, curl_easy_strerror(rc), res->attempts);
+                                    req->method, req->url, g_http.curl->easy_strerror(rc), res->attempts);
             return GCP_HTTP_OK;
         }
         ff_log(NULL, FF_DEBUG, NULL, "http: %s %s attempt %d failed (%s, status %ld); retrying in %ld ms",
-               req->method, req->url, res->attempts, curl_easy_strerror(rc), res->status, wait);
+               req->method, req->url, res->attempts, g_http.curl->easy_strerror(rc), res->status, wait);
         sleep_ms(wait);
     }
 }
@@ -458,16 +467,15 @@ int gcp_http_do(const gcp_http_request *req, gcp_http_response *res, ff_error *e
     int rc = check_request(req, err);
     if (rc != 0)
         return rc;
-    pthread_once(&g_http.once, http_init_once);
-    if (g_http.init_rc != 0)
-        return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: curl_global_init failed");
+    if (gcp_http_init(err) != 0)
+        return GCP_HTTP_ERR_TRANSPORT;
     CURL *h = pool_take();
     if (h == NULL)
         return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: curl_easy_init failed");
     struct curl_slist *hdrs = build_headers(req);
     rc = run_attempts(h, req, hdrs, res, err);
     pool_give(h);
-    curl_slist_free_all(hdrs);
+    g_http.curl->slist_free_all(hdrs);
     return rc;
 }
 
