@@ -162,6 +162,28 @@ static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_po
     return a->no_repeat ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
+/*
+ * Appends len bytes to the NUL-terminated buffer *buf holding *used bytes, doubling its
+ * capacity *cap (from `first`) as needed. 0, or -1 when out of memory (buffer unchanged).
+ */
+static int append(char **buf, size_t *used, size_t *cap, size_t first, const char *data, size_t len)
+{
+    if (*used + len + 1 > *cap) {
+        size_t grown = *cap ? *cap : first;
+        while (grown < *used + len + 1)
+            grown *= 2;
+        char *p = realloc(*buf, grown);
+        if (p == NULL)
+            return -1;
+        *buf = p;
+        *cap = grown;
+    }
+    memcpy(*buf + *used, data, len);
+    *used += len;
+    (*buf)[*used] = '\0';
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     attempt *a = arg;
@@ -171,20 +193,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         a->too_large = 1;
         return 0; /* makes curl fail with CURLE_WRITE_ERROR */
     }
-    if (res->body_len + len + 1 > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < res->body_len + len + 1)
-            cap *= 2;
-        char *p = realloc(res->body, cap);
-        if (p == NULL)
-            return 0;
-        res->body = p;
-        a->cap = cap;
-    }
-    memcpy(res->body + res->body_len, data, len);
-    res->body_len += len;
-    res->body[res->body_len] = '\0';
-    return len;
+    return append(&res->body, &res->body_len, &a->cap, 4096, data, len) == 0 ? len : 0;
 }
 
 /* Copies the value of header line "Name: value\r\n" if it is `name`; NULL otherwise. */
@@ -221,19 +230,7 @@ static void keep_line(attempt *a, const char *line, size_t len)
     }
     if (len <= 2)
         return;
-    if (a->headers_len + len + 1 > a->headers_cap) {
-        size_t cap = a->headers_cap ? a->headers_cap : 1024;
-        while (cap < a->headers_len + len + 1)
-            cap *= 2;
-        char *grown = realloc(res->headers, cap);
-        if (grown == NULL)
-            return;
-        res->headers = grown;
-        a->headers_cap = cap;
-    }
-    memcpy(res->headers + a->headers_len, line, len);
-    a->headers_len += len;
-    res->headers[a->headers_len] = '\0';
+    append(&res->headers, &a->headers_len, &a->headers_cap, 1024, line, len);
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
