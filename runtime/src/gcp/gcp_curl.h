@@ -26,6 +26,17 @@ typedef struct gcp_curl_api {
     CURLSHcode (*share_setopt)(CURLSH *share, CURLSHoption option, ...);
 } gcp_curl_api;
 
+/* The soname of libcurl's current ABI; the build links against the same one. */
+#define GCP_LIBCURL_SONAME "libcurl.so.4"
+
+/*
+ * Opens the library `soname` and fills *api with its curl functions, then calls
+ * curl_global_init. 0, or GCP_HTTP_ERR_TRANSPORT with err set (the library cannot be
+ * loaded, or lacks one of the functions). The library stays loaded on success. Use
+ * gcp_curl_load; this is its one-shot step, separate so that tests reach its failures.
+ */
+int gcp_curl_open(const char *soname, gcp_curl_api *api, ff_error *err);
+
 /*
  * Loads libcurl (once per process; later calls return the same table) and calls
  * curl_global_init. NULL with err set when the library or one of its functions is
