@@ -13,8 +13,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -DH2O_USE_EPOLL=1 -D_GNU_SOURCE $(SAN) \
             -Iruntime/include -Ishared/include -Ifunctions/src $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS  := $(SAN) -pthread
-LDLIBS    = $(PKG_LIBS) -lm
+LDFLAGS  := $(SAN) -pthread -Wl,-O1,--as-needed
+LDLIBS    = -lc -lcrypto $(PKG_LIBS) -lm
 
 FF_SRC        := $(sort $(wildcard runtime/src/ff/*.c))
 GCP_SRC       := $(sort $(wildcard runtime/src/gcp/*.c))
@@ -90,9 +90,11 @@ run: deps all ## the local stack: emulators + every function, one demo pipeline 
 	@scripts/run-local.sh
 
 bench: deps all $(BUILD)/bin/functions-test $(BUILD)/bench/pipeline_bench $(BUILD)/bench/firestore_bench ## benchmarks, each figure beside a baseline measured in the same run
+	@rm -f $(BUILD)/bench/targets.txt
 	@BUILD=$(BUILD) bench/run.sh
 	@BUILD=$(BUILD) bench/firestore.sh
 	@BUILD=$(BUILD) bench/pipeline.sh
+	@BUILD=$(BUILD) bench/summary.sh
 
 # The load test: 200 connections for 60 s on fresh sessions, then every job verified.
 load: deps all $(BUILD)/bench/pipeline_bench ## load test: 200 connections for 60 s through the emulators, then every job verified

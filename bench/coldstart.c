@@ -6,6 +6,9 @@
  * Each run picks a free port, sets PORT, execs CMD, then polls 127.0.0.1:PORT with
  * "GET PATH" until a 200 arrives; the server is then killed. Prints
  * "median_us min_us" on stdout.
+ * COLDSTART_BODY: send "POST PATH" with this JSON body instead; COLDSTART_STATUS: the
+ * status that counts as the first response (default 200), e.g. 400 for a validation
+ * error that needs no remote call.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,7 +39,10 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-/* One GET; returns 1 when the answer starts with "HTTP/1.1 200". */
+static const char *g_body; /* COLDSTART_BODY or NULL */
+static char g_expect[16];  /* "HTTP/1.1 200" */
+
+/* One request; returns 1 when the answer starts with the expected status line. */
 static int try_get(int port, const char *path)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -44,10 +50,16 @@ static int try_get(int port, const char *path)
         .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int ok = 0;
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
-        char req[512], buf[64] = {0};
-        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-        if (write(fd, req, (size_t)n) == n && read(fd, buf, sizeof(buf) - 1) > 12)
-            ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
+        char req[1024], buf[64] = {0};
+        int n = g_body == NULL ? snprintf(req, sizeof(req),
+                                          "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path)
+                               : snprintf(req, sizeof(req),
+                                          "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                                          path, strlen(g_body), g_body);
+        if (n > 0 && n < (int)sizeof(req) && write(fd, req, (size_t)n) == n &&
+            read(fd, buf, sizeof(buf) - 1) > 12)
+            ok = strncmp(buf, g_expect, 12) == 0;
     }
     close(fd);
     return ok;
@@ -93,11 +105,14 @@ int main(int argc, char **argv)
         return 2;
     }
     int runs = atoi(argv[1]);
+    g_body = getenv("COLDSTART_BODY");
+    const char *status = getenv("COLDSTART_STATUS");
+    snprintf(g_expect, sizeof(g_expect), "HTTP/1.1 %.3s", status && *status ? status : "200");
     long long *t = calloc((size_t)runs, sizeof(*t));
     for (int i = 0; i < runs; i++) {
         t[i] = one_run(argv[2], argv + 4);
         if (t[i] < 0) {
-            fprintf(stderr, "coldstart: server never answered 200\n");
+            fprintf(stderr, "coldstart: server never answered %s\n", g_expect + 9);
             return 1;
         }
     }

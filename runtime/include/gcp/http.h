@@ -81,6 +81,14 @@ typedef struct gcp_http_response {
 int gcp_http_do(const gcp_http_request *req, gcp_http_response *res, ff_error *err);
 void gcp_http_response_free(gcp_http_response *res);
 
+/*
+ * Loads libcurl and sets the client up, as the first call would (libcurl is loaded at
+ * the first use, not at exec, to keep start-up short). Call it during a warm-up so the
+ * first request does not pay for it. Returns 0, or GCP_HTTP_ERR_TRANSPORT with err set
+ * when libcurl cannot be loaded. Idempotent, thread-safe.
+ */
+int gcp_http_init(ff_error *err);
+
 /* How many HTTP requests (attempts) the calling thread has sent so far; the difference
  * across a handler is its round trips to Google APIs. */
 unsigned long gcp_http_thread_requests(void);
