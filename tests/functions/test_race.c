@@ -11,6 +11,13 @@
 
 TestSuite(race, .fini = e2e_fini, .timeout = E2E_TIMEOUT_S);
 
+/*
+ * The winner's job must still be active when the last racer reads the session: a job
+ * that completed meanwhile would rightly let a late racer start a second one (on a
+ * loaded machine a request can wait seconds for a worker). So the stub runs long.
+ */
+static const char *const race_env[] = {"TRANSFORM_STUB_DURATION_MS=120000", NULL};
+
 #define N_RACERS 50
 
 typedef struct racer {
@@ -68,7 +75,7 @@ static void tally(racer *r, size_t n, size_t stride, size_t first, char *winner,
 E2E_TEST(race, fifty_concurrent_requests_make_one_job)
 {
     e2e t;
-    e2e_init(&t, NULL);
+    e2e_init(&t, race_env);
     e2e_seed(&t);
     static racer r[N_RACERS];
     char url[256], winner[64];
@@ -98,7 +105,7 @@ E2E_TEST(race, fifty_concurrent_requests_make_one_job)
 E2E_TEST(race, two_sessions_racing_get_one_job_each)
 {
     e2e t;
-    e2e_init(&t, NULL);
+    e2e_init(&t, race_env);
     e2e_seed_experience(&t, NULL);
     const char *sessions[] = {"s-left", "s-right"};
     for (size_t i = 0; i < 2; i++) {
