@@ -1,9 +1,11 @@
 # Dockerfile - the one container image of the three Cloud Run services (scripts/deploy).
 # Stage "build" compiles build/bin/functions on Debian bookworm with the -dev packages;
 # the final stage is debian:bookworm-slim with only the shared libraries the binary links
-# (libh2o-evloop.so.0.13, libjansson.so.4, libcurl.so.4, libjwt.so.0, libcrypto.so.3 ->
-# libh2o-evloop0.13 libjansson4 libcurl4 libjwt0 libssl3) and CA certificates for
-# HTTPS to Google APIs, running as a non-root user.
+# (libh2o-evloop.so.0.13, libjansson.so.4, libjwt.so.0, libcrypto.so.3 ->
+# libh2o-evloop0.13 libjansson4 libjwt0 libssl3), libcurl4 for libcurl.so.4, which the
+# binary does not link but loads with dlopen at its first outbound call
+# (runtime/src/gcp/gcp_curl.c; without it every Google API call fails), and CA
+# certificates for HTTPS to Google APIs, running as a non-root user.
 # Runtime configuration comes from the environment: PORT (set by Cloud Run), and
 # FUNCTION_TARGET plus the functions' variables set per service by scripts/deploy.
 

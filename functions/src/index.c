@@ -1,7 +1,7 @@
 /*
- * index.c - the registry of exported functions, like functions/src/index.ts: each
- * function's name, signature type and runtime options (CORS, timeout, concurrency, body
- * limit sized to what it accepts). The private functions are registered behind their
+ * index.c - the registry of exported functions, like the TypeScript version's index.ts:
+ * each function's name, signature type and runtime options (CORS, timeout, concurrency,
+ * body limit sized to what it accepts). The private functions are registered behind their
  * caller check, so nothing of them runs for a caller other than the configured invoker.
  */
 #include "http/startTransformPipeline.h"

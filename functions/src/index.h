@@ -1,5 +1,6 @@
 /*
- * index.h - the registry of exported functions (the C counterpart of index.ts).
+ * index.h - the registry of exported functions (the C counterpart of the TypeScript
+ * version's index.ts).
  */
 #ifndef FUNCTIONS_INDEX_H
 #define FUNCTIONS_INDEX_H

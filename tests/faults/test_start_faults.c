@@ -1,7 +1,7 @@
 /*
  * test_start_faults.c - startTransformPipeline when Firestore or Cloud Tasks misbehave:
  * the request fails with 500 INTERNAL_ERROR and leaves nothing that blocks the session
- * (SPEC: "a failed request must not leave a job that blocks the session"), and once
+ * (docs/contract.md: "A request that fails leaves no job blocking the session"), and once
  * the dependency is back a new request succeeds and its job runs to completion.
  */
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * transform_pipeline.h - the request and task-payload schemas of the transform
- * pipeline (the C counterpart of lib/schemas/transform-pipeline.ts):
+ * pipeline (the C counterpart of the TypeScript version's transform-pipeline.ts):
  *   startTransformPipeline body   {"sessionId": ID, "stepId": 1..128 printable ASCII}
  *   transformPipelineJob payload  {"data": {"jobId", "sessionId", "projectId"}} (IDs)
  * An ID is 1..128 characters of [A-Za-z0-9_-] (lib/ids.h).
