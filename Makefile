@@ -8,8 +8,10 @@ CC       ?= cc
 OPT      ?= -O2
 SAN      ?=
 PKGS     := libh2o-evloop jansson libcurl libjwt libcrypto
+# libcurl: headers only; the library is dlopen'ed at first use (runtime/src/gcp/gcp_curl.c)
+LINK_PKGS := libh2o-evloop jansson libjwt libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -DH2O_USE_EPOLL=1 -D_GNU_SOURCE $(SAN) \
             -Iruntime/include -Ishared/include -Ifunctions/src $(PKG_CFLAGS) $(EXTRA_CFLAGS)
@@ -50,20 +52,20 @@ $(BUILD)/bin/functions: $(call obj,functions/src/main.c) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The same binary plus test-only functions (echo, sleep, fail, ...) for the contract suite.
-$(BUILD)/bin/functions-test: $(call obj,tests/support/functions_test_main.c $(SUPPORT_SRC)) $(LIB_OBJ)
+$(BUILD)/bin/functions-test: $(call obj,tests/support/functions_test_main.c tests/support/test_functions.c) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Benchmark programs: bench/<name>.c linked with the runtime.
 $(BUILD)/bench/%: $(call obj,bench/%.c) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcurl -o $@
 
 # One Criterion binary per tests/<dir>/ so a suite's build failure names its area.
 define suite_rule
 $(BUILD)/tests/$(1): $(call obj,$(wildcard tests/$(1)/*.c) $(SUPPORT_SRC)) $(LIB_OBJ)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcriterion -o $$@
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcurl -lcriterion -o $$@
 endef
 $(foreach d,$(TEST_DIRS),$(eval $(call suite_rule,$(d))))
 
