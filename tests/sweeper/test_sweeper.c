@@ -162,3 +162,37 @@ E2E_TEST(sweeper, fails_stale_jobs_only)
                  (long long)json_integer_value(json_object_get(r, "failed")));
     json_decref(r);
 }
+
+/*
+ * Where a job lives decides whose it is: a stale job whose projectId field is not an ID
+ * is still failed (its project comes from its path), and a "jobs" collection under any
+ * other parent, which the collection-group query also finds, is left alone. Neither
+ * turns the sweep into a 500.
+ */
+E2E_TEST(sweeper, the_path_says_whose_job_it_is)
+{
+    const char *env[] = {"TRANSFORM_JOB_TIMEOUT_MS=20000", "STALE_JOB_MARGIN_MS=0", NULL};
+    e2e t;
+    e2e_init(&t, env);
+    e2e_seed_experience(&t, NULL);
+    int64_t old = ff_now_ms() - 3600 * 1000;
+    json_t *job = e2e_job_fixture(&t, "j-bad-field", "pending");
+    json_object_set_new(job, "projectId", json_string("p1/../other"));
+    json_object_set_new(job, "createdAt", json_integer(old));
+    json_object_set_new(job, "updatedAt", json_integer(old));
+    e2e_seed_job(&t, job);
+    json_t *foreign = e2e_job_fixture(&t, "j-foreign", "pending");
+    json_object_set_new(foreign, "createdAt", json_integer(old));
+    json_object_set_new(foreign, "updatedAt", json_integer(old));
+    e2e_put(&t, "workspaces/w1/jobs/j-foreign", foreign);
+
+    json_t *r = sw_sweep(&t, 200);
+    cr_expect_eq(sw_count(r, "failed"), 1);
+    json_decref(r);
+    sw_expect_status(&t, "j-bad-field", "failed");
+    fs_doc *d = NULL;
+    ff_error err = {0};
+    cr_assert_eq(fs_doc_get(t.db, "workspaces/w1/jobs/j-foreign", NULL, &d, &err), 0, "%s", err.message);
+    cr_expect_str_eq(e2e_str(d, "status"), "pending", "a job outside projects/{p}/jobs was swept");
+    fs_doc_free(d);
+}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "gcp/tasks.h"
+#include "lib/ids.h"
 #include "lib/config.h"
 #include "lib/job.h"
 #include "lib/respond.h"
@@ -73,13 +74,39 @@ static int session_follows(fs_db *db, const char *project, const char *session_i
     return follows;
 }
 
+/*
+ * The project of a job stored at projects/{p}/jobs/{j}, copied into out (len bytes).
+ * The path, not the job's projectId field, says where the job is: a job is found by a
+ * collection-group query, which also matches a "jobs" collection under any other parent.
+ * Returns -1 for any other path.
+ */
+static int job_project(const fs_doc *doc, char *out, size_t len)
+{
+    const char *p = doc->path;
+    if (strncmp(p, "projects/", 9) != 0)
+        return -1;
+    p += 9;
+    const char *slash = strchr(p, '/');
+    if (slash == NULL || slash == p || (size_t)(slash - p) >= len || strncmp(slash, "/jobs/", 6) != 0 ||
+        strchr(slash + 6, '/') != NULL)
+        return -1;
+    memcpy(out, p, (size_t)(slash - p));
+    out[slash - p] = '\0';
+    return 0;
+}
+
 /* Fails one stale job. Returns 1 if it was failed, 0 if left alone, -1 on error. */
 static int fail_one(sweep *s, const fs_doc *doc)
 {
     const json_t *f = doc->fields;
-    const char *project = json_string_value(json_object_get(f, "projectId"));
+    char project[IDS_MAX_LEN + 1];
     const char *session = json_string_value(json_object_get(f, "sessionId"));
-    if (project == NULL || session == NULL)
+    if (job_project(doc, project, sizeof(project)) != 0) {
+        ff_log(s->req, FF_WARNING, json_pack("{s:s}", "path", doc->path),
+               "not a job of this backend; left alone");
+        return 0;
+    }
+    if (session == NULL)
         return 0;
     job_ref job = {.db = s->db, .project_id = project, .job_id = doc->id};
     if (session_follows(s->db, project, session, doc->id))
