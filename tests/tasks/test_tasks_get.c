@@ -11,43 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../support/fake_google.h"
 #include "gcp/auth.h"
 #include "gcp/tasks.h"
+#include "tasks_fake.h"
 
-#define SA_EMAIL  "runner@demo-test.iam.gserviceaccount.com"
+#define SA_EMAIL  TF_SA_EMAIL
 #define TASK_PATH "/v2/projects/demo-test/locations/europe-west1/queues/transformPipelineJob/tasks/job-1"
 
-static fake_google *g_api;
-static char g_key_path[256];
-
-static void setup(void)
-{
-    unsetenv("CLOUD_TASKS_EMULATOR_HOST");
-    unsetenv("FIRESTORE_EMULATOR_HOST");
-    setenv("GOOGLE_CLOUD_PROJECT", "demo-test", 1);
-    setenv("GCE_METADATA_HOST", "127.0.0.1:1", 1);
-    gcp_auth_reset();
-    g_api = fake_google_start();
-    cr_assert_not_null(g_api);
-    snprintf(g_key_path, sizeof(g_key_path), "/tmp/ff-tasks-get-key-%d.json", (int)getpid());
-    cr_assert_eq(fake_google_write_sa_key(g_api, g_key_path, SA_EMAIL, "demo-test"), 0);
-    setenv("GOOGLE_APPLICATION_CREDENTIALS", g_key_path, 1);
-    char endpoint[128];
-    snprintf(endpoint, sizeof(endpoint), "%s/v2", fake_google_url(g_api));
-    gcp_tasks_set_endpoint(endpoint);
-}
-
-static void teardown(void)
-{
-    fake_google_stop(g_api);
-    g_api = NULL;
-    unlink(g_key_path);
-    gcp_tasks_set_endpoint(NULL);
-    gcp_auth_reset();
-}
-
-TestSuite(tasks_get, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(tasks_get, .init = tf_setup, .fini = tf_teardown, .timeout = 60);
 
 static int exists(const char *task_id, ff_error *err)
 {
@@ -57,13 +28,13 @@ static int exists(const char *task_id, ff_error *err)
 
 Test(tasks_get, a_queued_task_exists)
 {
-    fake_google_route(g_api, "GET", TASK_PATH, 200,
+    fake_google_route(tf_api, "GET", TASK_PATH, 200,
                       "{\"name\": \"projects/demo-test/locations/europe-west1/queues/transformPipelineJob/"
                       "tasks/job-1\", \"view\": \"BASIC\"}");
     ff_error err;
     cr_assert_eq(exists("job-1", &err), GCP_TASKS_OK, "%s", err.message);
     fake_google_request r;
-    cr_assert_eq(fake_google_get(g_api, TASK_PATH, 0, &r), 0, "no GET on the task's name");
+    cr_assert_eq(fake_google_get(tf_api, TASK_PATH, 0, &r), 0, "no GET on the task's name");
     cr_expect_str_eq(r.method, "GET");
     cr_expect(strstr(r.path, "responseView=BASIC") != NULL, "BASIC view (no payload): %s", r.path);
     cr_expect_eq(r.body_len, 0, "no body on a GET");
@@ -75,7 +46,7 @@ Test(tasks_get, a_queued_task_exists)
 
 Test(tasks_get, a_gone_task_is_not_found)
 {
-    fake_google_route(g_api, "GET", TASK_PATH, 404,
+    fake_google_route(tf_api, "GET", TASK_PATH, 404,
                       "{\"error\": {\"code\": 404, \"message\": \"Requested entity was not found.\", "
                       "\"status\": \"NOT_FOUND\"}}");
     ff_error err;
@@ -86,12 +57,12 @@ Test(tasks_get, a_gone_task_is_not_found)
 Test(tasks_get, refusals_are_errors_not_answers)
 {
     fake_google_route(
-        g_api, "GET", TASK_PATH, 403,
+        tf_api, "GET", TASK_PATH, 403,
         "{\"error\": {\"code\": 403, \"message\": \"denied\", \"status\": \"PERMISSION_DENIED\"}}");
     ff_error err;
     cr_expect_eq(exists("job-1", &err), GCP_TASKS_ERR_AUTH);
     cr_expect(strstr(err.message, "403") != NULL, "%s", err.message);
-    fake_google_route(g_api, "GET", TASK_PATH, 400,
+    fake_google_route(tf_api, "GET", TASK_PATH, 400,
                       "{\"error\": {\"code\": 400, \"message\": \"bad\", \"status\": \"INVALID_ARGUMENT\"}}");
     cr_expect_eq(exists("job-1", &err), GCP_TASKS_ERR_API);
 }
@@ -104,15 +75,15 @@ Test(tasks_get, bad_ids_are_refused_before_any_call)
     cr_expect_eq(exists(NULL, &err), GCP_TASKS_ERR_ARG);
     cr_expect_eq(gcp_tasks_exists(NULL, "europe west1", "q", "job-1", 0, &err), GCP_TASKS_ERR_ARG);
     cr_expect_eq(gcp_tasks_exists("bad project", "europe-west1", "q", "job-1", 0, &err), GCP_TASKS_ERR_ARG);
-    cr_expect_eq(fake_google_count(g_api, NULL), 0, "nothing sent");
+    cr_expect_eq(fake_google_count(tf_api, NULL), 0, "nothing sent");
 }
 
 Test(tasks_get, the_emulator_cannot_look_tasks_up)
 {
-    setenv("CLOUD_TASKS_EMULATOR_HOST", fake_google_host(g_api), 1);
+    setenv("CLOUD_TASKS_EMULATOR_HOST", fake_google_host(tf_api), 1);
     ff_error err;
     cr_expect_eq(exists("job-1", &err), GCP_TASKS_ERR_UNSUPPORTED);
     cr_expect_eq(err.code, GCP_TASKS_ERR_UNSUPPORTED);
-    cr_expect_eq(fake_google_count(g_api, NULL), 0, "no call in emulator mode");
+    cr_expect_eq(fake_google_count(tf_api, NULL), 0, "no call in emulator mode");
     unsetenv("CLOUD_TASKS_EMULATOR_HOST");
 }

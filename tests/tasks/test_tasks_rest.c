@@ -11,46 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../support/fake_google.h"
 #include "gcp/auth.h"
 #include "gcp/tasks.h"
+#include "tasks_fake.h"
 
-#define SA_EMAIL   "runner@demo-test.iam.gserviceaccount.com"
+#define SA_EMAIL   TF_SA_EMAIL
 #define INVOKER    "tasks-invoker@demo-test.iam.gserviceaccount.com"
 #define TASKS_PATH "/v2/projects/demo-test/locations/europe-west1/queues/transformPipelineJob/tasks"
 #define QUEUE_PATH "/v2/projects/demo-test/locations/europe-west1/queues/transformPipelineJob"
 #define TARGET     "https://europe-west1-demo-test.cloudfunctions.net/transformPipelineJob"
 
-static fake_google *g_api;
-static char g_key_path[256];
-
-static void setup(void)
-{
-    unsetenv("CLOUD_TASKS_EMULATOR_HOST");
-    unsetenv("FIRESTORE_EMULATOR_HOST");
-    setenv("GOOGLE_CLOUD_PROJECT", "demo-test", 1);
-    setenv("GCE_METADATA_HOST", "127.0.0.1:1", 1);
-    gcp_auth_reset();
-    g_api = fake_google_start();
-    cr_assert_not_null(g_api);
-    snprintf(g_key_path, sizeof(g_key_path), "/tmp/ff-tasks-key-%d.json", (int)getpid());
-    cr_assert_eq(fake_google_write_sa_key(g_api, g_key_path, SA_EMAIL, "demo-test"), 0);
-    setenv("GOOGLE_APPLICATION_CREDENTIALS", g_key_path, 1);
-    char endpoint[128];
-    snprintf(endpoint, sizeof(endpoint), "%s/v2", fake_google_url(g_api));
-    gcp_tasks_set_endpoint(endpoint);
-}
-
-static void teardown(void)
-{
-    fake_google_stop(g_api);
-    g_api = NULL;
-    unlink(g_key_path);
-    gcp_tasks_set_endpoint(NULL);
-    gcp_auth_reset();
-}
-
-TestSuite(tasks_rest, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(tasks_rest, .init = tf_setup, .fini = tf_teardown, .timeout = 60);
 
 static int create(const char *task_id, char **name, ff_error *err)
 {
@@ -72,7 +43,7 @@ static int create(const char *task_id, char **name, ff_error *err)
 /* The JSON body of the index-th request to path; a new reference. */
 static json_t *sent_json(const char *path, int index, fake_google_request *r)
 {
-    cr_assert_eq(fake_google_get(g_api, path, index, r), 0, "no request %d to %s", index, path);
+    cr_assert_eq(fake_google_get(tf_api, path, index, r), 0, "no request %d to %s", index, path);
     json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
     cr_assert_not_null(j, "request body is not JSON: %s", r->body);
     return j;
@@ -89,7 +60,7 @@ static const char *jstr(json_t *root, const char *path1, const char *path2, cons
 Test(tasks_rest, create_task_request_shape)
 {
     fake_google_route(
-        g_api, "POST", TASKS_PATH, 200,
+        tf_api, "POST", TASKS_PATH, 200,
         "{\"name\": \"projects/demo-test/locations/europe-west1/queues/transformPipelineJob/tasks/job-9\"}");
     char *name = NULL;
     ff_error err = {0};
@@ -128,7 +99,7 @@ Test(tasks_rest, create_task_request_shape)
 
 Test(tasks_rest, already_exists_is_reported_distinctly)
 {
-    fake_google_route(g_api, "POST", TASKS_PATH, 409,
+    fake_google_route(tf_api, "POST", TASKS_PATH, 409,
                       "{\"error\": {\"code\": 409, \"message\": \"Requested entity already exists\", "
                       "\"status\": \"ALREADY_EXISTS\"}}");
     ff_error err = {0};
@@ -152,7 +123,7 @@ Test(tasks_rest, error_answers_map_to_codes)
         char body[256];
         snprintf(body, sizeof(body), "{\"error\": {\"code\": %d, \"message\": \"m\", \"status\": \"%s\"}}",
                  cases[i].status, cases[i].google_status);
-        fake_google_route(g_api, "POST", TASKS_PATH, cases[i].status, body);
+        fake_google_route(tf_api, "POST", TASKS_PATH, cases[i].status, body);
         ff_error err = {0};
         cr_expect_eq(create(NULL, NULL, &err), cases[i].want, "HTTP %d %s gave %d: %s", cases[i].status,
                      cases[i].google_status, err.code, err.message);
@@ -162,20 +133,20 @@ Test(tasks_rest, error_answers_map_to_codes)
 
 Test(tasks_rest, unnamed_task_is_never_retried)
 {
-    fake_google_route(g_api, "POST", TASKS_PATH, 503,
+    fake_google_route(tf_api, "POST", TASKS_PATH, 503,
                       "{\"error\": {\"code\": 503, \"message\": \"busy\", \"status\": \"UNAVAILABLE\"}}");
     ff_error err = {0};
     cr_expect_eq(create(NULL, NULL, &err), GCP_TASKS_ERR_API);
-    cr_expect_eq(fake_google_count(g_api, TASKS_PATH), 1);
+    cr_expect_eq(fake_google_count(tf_api, TASKS_PATH), 1);
 }
 
 Test(tasks_rest, named_task_is_retried_on_unavailable)
 {
-    fake_google_route(g_api, "POST", TASKS_PATH, 503,
+    fake_google_route(tf_api, "POST", TASKS_PATH, 503,
                       "{\"error\": {\"code\": 503, \"message\": \"busy\", \"status\": \"UNAVAILABLE\"}}");
     ff_error err = {0};
     cr_expect_eq(create("job-r", NULL, &err), GCP_TASKS_ERR_API);
-    cr_expect_gt(fake_google_count(g_api, TASKS_PATH), 1);
+    cr_expect_gt(fake_google_count(tf_api, TASKS_PATH), 1);
 }
 
 Test(tasks_rest, no_credentials_is_an_auth_error)
@@ -185,12 +156,12 @@ Test(tasks_rest, no_credentials_is_an_auth_error)
     ff_error err = {0};
     cr_expect_eq(create("job-1", NULL, &err), GCP_TASKS_ERR_AUTH);
     cr_expect_not_null(strstr(err.message, "/nonexistent/key.json"), "%s", err.message);
-    cr_expect_eq(fake_google_count(g_api, TASKS_PATH), 0);
+    cr_expect_eq(fake_google_count(tf_api, TASKS_PATH), 0);
 }
 
 Test(tasks_rest, queue_patch_with_update_mask)
 {
-    fake_google_route(g_api, "PATCH", QUEUE_PATH, 200, "{}");
+    fake_google_route(tf_api, "PATCH", QUEUE_PATH, 200, "{}");
     gcp_tasks_queue q = {.location = "europe-west1",
                          .queue = "transformPipelineJob",
                          .max_attempts = 1,
@@ -238,6 +209,6 @@ Test(tasks_rest, invalid_arguments)
     t.headers = &bad;
     t.n_headers = 1;
     cr_expect_eq(gcp_tasks_create(&t, NULL, &err), GCP_TASKS_ERR_ARG);
-    cr_expect_eq(fake_google_count(g_api, NULL), 0);
+    cr_expect_eq(fake_google_count(tf_api, NULL), 0);
     json_decref(body);
 }
