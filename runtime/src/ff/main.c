@@ -152,7 +152,8 @@ int ff_main(ff_app *app, int argc, char **argv)
         fprintf(stderr, "functions: %s\n", err.message);
         return 2;
     }
-    if (init_functions(&srv, &err) != 0) {
+    /* Warm-up before listen: Cloud Run's startup probe passes once the port accepts. */
+    if (init_functions(&srv, &err) != 0 || ff_server_listen(&srv, &err) != 0) {
         fprintf(stderr, "functions: %s\n", err.message);
         return 2;
     }
