@@ -101,17 +101,11 @@ void ff_server_respond(ff_server *srv, const ff_function_def *def, h2o_req_t *re
 
 void ff_server_access_log(const ff_request *request, int status, uint64_t latency_ms)
 {
-    char latency[32];
-    snprintf(latency, sizeof(latency), "%.3fs", (double)latency_ms / 1000.0);
-    const char *url = request->url ? request->url : request->path;
-    json_t *http = json_object();
-    json_object_set_new(http, "requestMethod", ff_json_string_lossy(request->method));
-    json_object_set_new(http, "requestUrl", ff_json_string_lossy(url));
-    json_object_set_new(http, "status", json_integer(status));
-    json_object_set_new(http, "latency", json_string(latency));
     ff_severity sev = status >= 500 ? FF_ERROR : status >= 400 ? FF_WARNING : FF_INFO;
-    ff_log(request, sev, json_pack("{s:o}", "httpRequest", http), "%s %s %d %llums", request->method, url,
-           status, (unsigned long long)latency_ms);
+    const char *url = request->url ? request->url : request->path;
+    ff_log_http http = {request->method, url, status, latency_ms};
+    ff_log_request(request, sev, &http, "%s %s %d %llums", request->method, url, status,
+                   (unsigned long long)latency_ms);
 }
 
 /* Answers on the loop thread, without an invocation (404s, preflight). */
