@@ -27,6 +27,7 @@ typedef struct {
 static void *signal_thread(void *arg)
 {
     signal_ctx *sc = arg;
+    ff_crash_prepare(); /* here, beside the loop serving the first request */
     int sig = 0;
     sigwait(&sc->set, &sig);
     h2o_multithread_send_message(&sc->srv->signal_receiver, &sc->msg);
