@@ -172,9 +172,14 @@ typedef struct ff_function_def {
                                     buffered); 0 = the server's --body-limit */
     void *userdata;              /* returned by ff_req_userdata */
     /*
-     * Optional start-up check, called once for each function being served after the
-     * port is bound and before the first request: returns 0, or nonzero with err set to
-     * refuse to start (exit status 2, the reason on stderr).
+     * Optional start-up check and warm-up, called once for each function being served,
+     * on the main thread, after the port is bound (ff_listen_port() answers) and before
+     * it accepts connections: a platform probing the port (Cloud Run's default TCP
+     * startup probe) sends no traffic until every hook has returned, so this is where
+     * to fetch access tokens and open connections for the first request. Returns 0, or
+     * nonzero with err set to refuse to start (exit status 2, the reason on stderr); a
+     * warm-up step whose failure the first request can recover from should log a
+     * WARNING and return 0.
      */
     int (*init)(void *userdata, ff_error *err);
 } ff_function_def;

@@ -1,7 +1,7 @@
 /*
  * test_access_log.c - the access-log entry written for every request
  * (ff_server_access_log): method, URL, status, latency in httpRequest, and severity
- * by status class.
+ * by status class, in both formats, and nothing built below the level.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -84,4 +84,30 @@ Test(access_log, non_utf8_url_still_logged)
     cr_expect_eq(json_integer_value(json_object_get(h, "status")), 200);
     cr_expect(json_is_string(json_object_get(e, "message")), "no message");
     json_decref(e);
+}
+
+Test(access_log, below_the_level_nothing_is_written)
+{
+    ff_log_set_level(FF_WARNING);
+    ff_request *r = ut_request("GET", "/", NULL, 0, NULL);
+    ff_server_access_log(r, 200, 1);
+    cr_expect_str_eq(ut_log_text(&g_log), "", "a 200 entry written at WARNING");
+    ff_server_access_log(r, 404, 1);
+    ut_request_free(r);
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_expect_eq(json_array_size(lines), 1, "the 404 entry is written");
+    json_decref(lines);
+}
+
+Test(access_log, text_format_keeps_http_request)
+{
+    ff_log_set_format(FF_LOG_TEXT);
+    ff_request *r = ut_request("POST", "/fn\"x", NULL, 0, NULL);
+    ff_server_access_log(r, 503, 2500);
+    ut_request_free(r);
+    const char *text = ut_log_text(&g_log);
+    cr_expect(strstr(text, "ERROR") != NULL, "%s", text);
+    cr_expect(strstr(text, "httpRequest={") != NULL, "%s", text);
+    cr_expect(strstr(text, "\"latency\":\"2.500s\"") != NULL, "%s", text);
+    cr_expect(strstr(text, "\"requestUrl\":\"/fn") != NULL, "%s", text);
 }

@@ -228,6 +228,60 @@ Test(log, message_with_invalid_utf8_is_kept)
     json_decref(lines);
 }
 
+Test(log, invalid_utf8_bytes_become_question_marks)
+{
+    ff_log_info(NULL, "GET /bad\xff\xfe path \xc3\xa9");
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_assert_eq(json_array_size(lines), 1);
+    cr_expect_str_eq(str(json_array_get(lines, 0), "message"), "GET /bad?? path ??");
+    json_decref(lines);
+}
+
+Test(log, unicode_and_control_characters_round_trip_as_ascii)
+{
+    const char *msg = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \x01\x1f\b\f\t\r\n \"q\" back\\slash /";
+    ff_log(NULL, FF_INFO, json_pack("{s:s}", "k\xc3\xa9y", "v\xe2\x82\xac"), "%s", msg);
+    const char *text = ut_log_text(&g_log);
+    for (const char *p = text; *p; p++)
+        cr_assert((unsigned char)*p < 0x80 && (*p >= 0x20 || *p == '\n'), "raw byte 0x%02x in %s",
+                  (unsigned char)*p, text);
+    cr_expect_eq(lines_in(text), 1, "one line: %s", text);
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_assert_eq(json_array_size(lines), 1);
+    cr_expect_str_eq(str(json_array_get(lines, 0), "message"), msg);
+    cr_expect_str_eq(str(json_array_get(lines, 0), "k\xc3\xa9y"), "v\xe2\x82\xac");
+    json_decref(lines);
+}
+
+Test(log, fields_replace_the_fixed_members)
+{
+    ff_log(NULL, FF_WARNING, json_pack("{s:s, s:i}", "message", "from fields", "severity", 7), "from format");
+    const char *text = ut_log_text(&g_log);
+    cr_expect_null(strstr(text, "from format"), "both messages written: %s", text);
+    cr_expect_null(strstr(text, "WARNING"), "both severities written: %s", text);
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_assert_eq(json_array_size(lines), 1);
+    cr_expect_str_eq(str(json_array_get(lines, 0), "message"), "from fields");
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(lines, 0), "severity")), 7);
+    cr_expect_not_null(str(json_array_get(lines, 0), "time"));
+    json_decref(lines);
+}
+
+Test(log, entry_longer_than_the_stack_buffer)
+{
+    char big[6000];
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ff_log(NULL, FF_INFO, json_pack("{s:s, s:[s, s]}", "big", big, "list", big, "z"), "short message");
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_assert_eq(json_array_size(lines), 1);
+    json_t *e = json_array_get(lines, 0);
+    cr_expect_str_eq(str(e, "big"), big);
+    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(e, "list"), 1)), "z");
+    cr_expect_str_eq(str(e, "message"), "short message");
+    json_decref(lines);
+}
+
 static void *log_many(void *arg)
 {
     for (int i = 0; i < 300; i++)

@@ -1,7 +1,7 @@
 /*
  * test_pool.c - the worker pool: runs every job, runs them concurrently up to its
- * bound (N jobs meeting at a barrier all get through), starts threads lazily, and
- * drains queued jobs when freed.
+ * bound (N jobs meeting at a barrier all get through), starts threads lazily, hands a
+ * job to the most recently idle worker (LIFO), and drains queued jobs when freed.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -126,6 +126,41 @@ Test(pool, threads_start_lazily)
     }
     cr_expect_eq(ff_pool_threads(pool), 1, "sequential jobs reuse one idle thread");
     ff_pool_free(pool);
+}
+
+typedef struct {
+    atomic_int done;
+    pthread_t threads[20];
+} seq_record;
+
+static seq_record g_seq;
+
+static void record_thread_job(void *arg)
+{
+    seq_record *r = arg;
+    r->threads[atomic_load(&r->done)] = pthread_self();
+    atomic_fetch_add(&r->done, 1);
+}
+
+Test(pool, sequential_jobs_go_to_the_last_idle_worker)
+{
+    ff_pool *pool = ff_pool_new(4);
+    meeting m = MEETING(4, 5000);
+    for (int i = 0; i < 4; i++)
+        ff_pool_submit(pool, meet_job, &m);
+    while (m.met < 4)
+        sleep_ms(1);
+    sleep_ms(20); /* four idle workers */
+    for (int i = 0; i < 20; i++) {
+        ff_pool_submit(pool, record_thread_job, &g_seq);
+        while (atomic_load(&g_seq.done) <= i)
+            sleep_ms(1);
+        sleep_ms(5); /* the worker is idle again */
+    }
+    ff_pool_free(pool);
+    for (int i = 1; i < 20; i++)
+        cr_expect(pthread_equal(g_seq.threads[i], g_seq.threads[0]),
+                  "job %d ran on another thread than job 0", i);
 }
 
 Test(pool, zero_means_one_thread)

@@ -1,11 +1,16 @@
 /*
  * test_functions.c - the contract suite's test functions (see test_functions.h).
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "test_functions.h"
 
@@ -143,6 +148,38 @@ static int legacy_fn(ff_request *req, json_t *data, json_t *context)
     return type != NULL && strcmp(type, "test.fail") == 0 ? -1 : 0;
 }
 
+/* What warmup_init saw when it tried to connect to the server's own port. */
+static const char *g_connect_during_init = "not run";
+
+/*
+ * An init hook that checks the port is bound but refuses connections while it runs (the
+ * warm-up guarantee), and refuses to start when FF_TEST_INIT_FAIL is set.
+ */
+static int warmup_init(void *userdata, ff_error *err)
+{
+    if (getenv("FF_TEST_INIT_FAIL") != NULL)
+        return ff_error_set(err, -1, "warm-up failed on purpose");
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ff_listen_port())};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (ff_listen_port() == 0 || fd < 0)
+        g_connect_during_init = "no port";
+    else if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+        g_connect_during_init = "accepted";
+    else
+        g_connect_during_init = errno == ECONNREFUSED ? "refused" : strerror(errno);
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+static void warmup_fn(ff_request *req, ff_response *res)
+{
+    ff_res_json(
+        res, 200,
+        json_pack("{s:s, s:i}", "connectDuringInit", g_connect_during_init, "port", ff_listen_port()));
+}
+
 int test_functions_register(ff_app *app, ff_error *err)
 {
     const ff_function_def defs[] = {
@@ -162,6 +199,7 @@ int test_functions_register(ff_app *app, ff_error *err)
         {.name = "small", .signature = FF_SIGNATURE_HTTP, .http = size_fn, .max_body = 64 * 1024},
         {.name = "typed", .signature = FF_SIGNATURE_TYPED, .typed = typed_fn},
         {.name = "legacy", .signature = FF_SIGNATURE_EVENT, .event = legacy_fn},
+        {.name = "warmup", .signature = FF_SIGNATURE_HTTP, .http = warmup_fn, .init = warmup_init},
     };
     for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
         if (ff_register(app, &defs[i], err) != 0)

@@ -36,6 +36,7 @@ typedef struct {
 } crash_slot;
 
 static crash_slot g_slots[MAX_SLOTS];
+static atomic_int g_backtrace_ready; /* backtrace() has run once: libgcc is loaded */
 static atomic_uint g_next_slot;
 static __thread int t_slot = -1;
 static char g_line[64 * 1024];
@@ -237,7 +238,8 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
             if (fatal[i].sig == sig)
                 index = (int)i;
         void *frames[MAX_FRAMES];
-        int n = backtrace(frames, MAX_FRAMES);
+        /* Before ff_crash_prepare the first backtrace() would load libgcc: not here. */
+        int n = atomic_load(&g_backtrace_ready) ? backtrace(frames, MAX_FRAMES) : 0;
         build_report(index, frames, n);
         int fd = ff_log_fd();
         for (size_t off = 0; off < g_len;) {
@@ -251,11 +253,16 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
     raise(sig); /* blocked until we return; then the default action ends the process */
 }
 
-void ff_crash_install(void)
+void ff_crash_prepare(void)
 {
     void *warm[1];
-    backtrace(warm, 1); /* loads libgcc now: the first call may allocate */
-    my_slot();          /* the main thread's alternate stack */
+    backtrace(warm, 1); /* loads libgcc: the first call may allocate */
+    atomic_store(&g_backtrace_ready, 1);
+}
+
+void ff_crash_install(void)
+{
+    my_slot(); /* the main thread's alternate stack */
     const char *service = getenv("K_SERVICE");
     snprintf(g_service, sizeof(g_service), "%s", service ? service : "");
     struct sigaction sa;

@@ -8,6 +8,12 @@
 
 /* Installs the fatal-signal handlers (ff_main, once, before any worker starts). */
 void ff_crash_install(void);
+/*
+ * Loads what backtrace() needs (libgcc, about 0.1 ms), off the start-up path: ff_main's
+ * signal thread calls it once the port listens. A crash before it has run is reported
+ * without frames.
+ */
+void ff_crash_prepare(void);
 /* Marks req as in flight on this thread, until ff_crash_untrack (ff_run_handler). */
 void ff_crash_track(const ff_request *req);
 void ff_crash_untrack(void);

@@ -23,6 +23,16 @@ const char *ff_log_project(void);
 /* Parses "DEBUG", "info", "WARNING"...; returns -1 if unknown. */
 int ff_log_parse_level(const char *s);
 const char *ff_severity_name(ff_severity sev);
+/* Cloud Logging's httpRequest fields of an access-log entry. */
+typedef struct ff_log_http {
+    const char *method, *url;
+    int status;
+    uint64_t latency_ms;
+} ff_log_http;
+
+/* ff_log with an httpRequest member, rendered without building a json_t (once per request). */
+void ff_log_request(const ff_request *req, ff_severity sev, const ff_log_http *http, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* json_string(s), but bytes that are not valid UTF-8 become '?' instead of failing. */
 json_t *ff_json_string_lossy(const char *s);
 

@@ -27,6 +27,7 @@ typedef struct {
 static void *signal_thread(void *arg)
 {
     signal_ctx *sc = arg;
+    ff_crash_prepare(); /* here, beside the loop serving the first request */
     int sig = 0;
     sigwait(&sc->set, &sig);
     h2o_multithread_send_message(&sc->srv->signal_receiver, &sc->msg);
@@ -152,7 +153,8 @@ int ff_main(ff_app *app, int argc, char **argv)
         fprintf(stderr, "functions: %s\n", err.message);
         return 2;
     }
-    if (init_functions(&srv, &err) != 0) {
+    /* Warm-up before listen: Cloud Run's startup probe passes once the port accepts. */
+    if (init_functions(&srv, &err) != 0 || ff_server_listen(&srv, &err) != 0) {
         fprintf(stderr, "functions: %s\n", err.message);
         return 2;
     }

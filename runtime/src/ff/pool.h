@@ -1,7 +1,8 @@
 /*
  * pool.h - a bounded pool of worker threads that run handlers off the event loop.
  * Threads are started lazily, only when no idle thread can take a job, up to
- * max_threads; so an idle process holds one thread and little memory.
+ * max_threads; so an idle process holds one thread and little memory. A job goes to
+ * the most recently idle thread, woken alone (see pool.c).
  */
 #ifndef FF_POOL_H
 #define FF_POOL_H

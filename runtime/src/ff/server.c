@@ -101,17 +101,11 @@ void ff_server_respond(ff_server *srv, const ff_function_def *def, h2o_req_t *re
 
 void ff_server_access_log(const ff_request *request, int status, uint64_t latency_ms)
 {
-    char latency[32];
-    snprintf(latency, sizeof(latency), "%.3fs", (double)latency_ms / 1000.0);
-    const char *url = request->url ? request->url : request->path;
-    json_t *http = json_object();
-    json_object_set_new(http, "requestMethod", ff_json_string_lossy(request->method));
-    json_object_set_new(http, "requestUrl", ff_json_string_lossy(url));
-    json_object_set_new(http, "status", json_integer(status));
-    json_object_set_new(http, "latency", json_string(latency));
     ff_severity sev = status >= 500 ? FF_ERROR : status >= 400 ? FF_WARNING : FF_INFO;
-    ff_log(request, sev, json_pack("{s:o}", "httpRequest", http), "%s %s %d %llums", request->method, url,
-           status, (unsigned long long)latency_ms);
+    const char *url = request->url ? request->url : request->path;
+    ff_log_http http = {request->method, url, status, latency_ms};
+    ff_log_request(request, sev, &http, "%s %s %d %llums", request->method, url, status,
+                   (unsigned long long)latency_ms);
 }
 
 /* Answers on the loop thread, without an invocation (404s, preflight). */
@@ -294,7 +288,12 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_accept(&srv->accept_ctx, sock);
 }
 
-static int listen_on(ff_server *srv, ff_error *err)
+/*
+ * Binds the port without listening: the port number is known (--port 0, the task URL
+ * the functions derive from it) while connections are still refused, so the platform's
+ * TCP startup probe waits for the functions' init hooks (warm-up).
+ */
+static int bind_port(ff_server *srv, ff_error *err)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->cfg.port)};
     if (inet_pton(AF_INET, srv->cfg.host, &addr.sin_addr) != 1)
@@ -303,7 +302,7 @@ static int listen_on(ff_server *srv, ff_error *err)
     if (fd < 0)
         return ff_error_set(err, -1, "socket: %s", strerror(errno));
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, SOMAXCONN) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         int e = errno;
         close(fd);
         return ff_error_set(err, -1, "cannot listen on %s:%d: %s", srv->cfg.host, srv->cfg.port, strerror(e));
@@ -311,7 +310,16 @@ static int listen_on(ff_server *srv, ff_error *err)
     socklen_t alen = sizeof(addr);
     getsockname(fd, (struct sockaddr *)&addr, &alen);
     srv->port = ntohs(addr.sin_port);
-    srv->listener = h2o_evloop_socket_create(srv->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    srv->listen_fd = fd;
+    return 0;
+}
+
+int ff_server_listen(ff_server *srv, ff_error *err)
+{
+    if (listen(srv->listen_fd, SOMAXCONN) != 0)
+        return ff_error_set(err, -1, "cannot listen on %s:%d: %s", srv->cfg.host, srv->port, strerror(errno));
+    srv->listener = h2o_evloop_socket_create(srv->loop, srv->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    srv->listen_fd = -1;
     srv->listener->data = srv;
     h2o_socket_read_start(srv->listener, on_accept);
     return 0;
@@ -320,6 +328,7 @@ static int listen_on(ff_server *srv, ff_error *err)
 int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_error *err)
 {
     memset(srv, 0, sizeof(*srv));
+    srv->listen_fd = -1;
     srv->app = app;
     srv->cfg = *cfg;
     h2o_config_init(&srv->globalconf);
@@ -362,11 +371,15 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     srv->pool = ff_pool_new(threads < 1024 ? threads : 1024);
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->done_receiver, ff_invoke_on_done);
-    return listen_on(srv, err);
+    return bind_port(srv, err);
 }
 
 void ff_server_stop_accepting(ff_server *srv)
 {
+    if (srv->listen_fd >= 0) {
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+    }
     if (srv->listener != NULL) {
         h2o_socket_read_stop(srv->listener);
         h2o_socket_close(srv->listener);

@@ -51,7 +51,8 @@ struct ff_server {
     h2o_accept_ctx_t accept_ctx;
     h2o_evloop_t *loop;
     h2o_socket_t *listener;
-    int port; /* the bound port (useful with --port 0) */
+    int listen_fd; /* bound, not yet listening (until ff_server_listen); -1 after */
+    int port;      /* the bound port (useful with --port 0) */
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t done_receiver;
     h2o_multithread_receiver_t signal_receiver;
@@ -66,8 +67,11 @@ struct ff_server {
     uint64_t grace_deadline;
 };
 
-/* server.c: sets up h2o, the workers and the listening socket. Returns 0, or -1 with err. */
+/* server.c: sets up h2o and the workers, binds the port (connections refused until
+ * ff_server_listen). Returns 0, or -1 with err. */
 int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_error *err);
+/* server.c: starts accepting connections on the bound port. Returns 0, or -1 with err. */
+int ff_server_listen(ff_server *srv, ff_error *err);
 /* server.c: stops accepting connections and asks open ones to close (shutdown, step 1). */
 void ff_server_stop_accepting(ff_server *srv);
 /* server.c: releases what ff_server_init set up; workers must be idle. */
