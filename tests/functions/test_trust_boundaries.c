@@ -177,7 +177,14 @@ static long status_kib(pid_t pid, const char *field)
 E2E_TEST(trust_boundaries, fifty_max_size_anonymous_bodies_stay_in_bounded_memory)
 {
     e2e t;
-    const char *env[] = {"AUTH_REQUIRED=1", "FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:1", NULL};
+    /*
+     * One function per process, as deployed: its own body limit is then the server's (in
+     * the all-functions mode the largest limit served applies, 10 MiB with the test
+     * functions). The task URL only has to exist: the job's task is never delivered.
+     */
+    const char *env[] = {"AUTH_REQUIRED=1", "FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:1",
+                         "FUNCTION_TARGET=startTransformPipeline", "TRANSFORM_JOB_URL=http://127.0.0.1:9/job",
+                         NULL};
     e2e_init(&t, env);
     e2e_seed(&t);
     pid_t pid = spawn_pid(t.srv.proc);
