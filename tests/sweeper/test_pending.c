@@ -6,7 +6,8 @@
  *   - pending 3 h, task still queued -> failed by the backstop, without a lookup;
  *   - pending 10 s -> untouched, not looked up;
  *   - lookup refused (403) -> left alone, the sweep answers 500 and logs why, and the
- *     other jobs of the sweep are still handled.
+ *     other jobs of the sweep are still handled;
+ *   - the warm-up (token, a Cloud Tasks connection) is done before the port listens.
  */
 #include <stdio.h>
 #include <string.h>
@@ -125,5 +126,20 @@ E2E_TEST(pending, a_failed_lookup_leaves_the_job_and_fails_the_sweep)
     cr_expect_str_eq(session_status(&w, "j-unknown"), "pending");
     sw_expect_status(&w.t, "j-lost", "failed");
     cr_expect_geq(e2e_log_count(&w.t.srv, "could not look up the pending job's task", "j-unknown"), 1);
+    sw_tasks_stop(&w.f);
+}
+
+/*
+ * The warm-up ran before the port listened (lib/warmup.c): with no request sent yet, the
+ * fake has issued the access token and answered the lookup that opens the Cloud Tasks
+ * connection, so the first sweep or start pays for neither.
+ */
+E2E_TEST(pending, warm_up_happens_before_the_port_listens)
+{
+    world w;
+    start(&w);
+    cr_expect_geq(fake_google_tokens_issued(w.f.api), 1, "no access token fetched before listening");
+    cr_expect_geq(fake_google_count(w.f.api, sw_task_path(w.project, "warmup-absent")), 1,
+                  "no Cloud Tasks connection opened before listening");
     sw_tasks_stop(&w.f);
 }

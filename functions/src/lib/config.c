@@ -9,6 +9,7 @@
 #include "gcp/auth.h"
 #include "gcp/tasks.h"
 #include "lib/config.h"
+#include "lib/warmup.h"
 
 static pipeline_config g_cfg;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -145,9 +146,10 @@ int pipeline_config_check_start(void *userdata, ff_error *err)
         return ff_error_set(err, -1,
                             "TASKS_SERVICE_ACCOUNT is not set (the identity Cloud Tasks uses to call "
                             "transformPipelineJob)");
-    if (gcp_project_id(err) == NULL)
+    if (gcp_project_id(err) == NULL || ensure_emulated_queue(url, err) != 0)
         return -1;
-    return ensure_emulated_queue(url, err);
+    pipeline_warmup(1);
+    return 0;
 }
 
 /* A private function's start-up check: outside emulator mode, its one caller must be named. */
@@ -167,14 +169,20 @@ int pipeline_config_check_job(void *userdata, ff_error *err)
 {
     (void)userdata;
     const pipeline_config *c = pipeline_config_get();
-    return check_private(c->service_account, c->tasks_audience,
-                         "TASKS_SERVICE_ACCOUNT and TASKS_AUDIENCE (or TRANSFORM_JOB_URL)", err);
+    if (check_private(c->service_account, c->tasks_audience,
+                      "TASKS_SERVICE_ACCOUNT and TASKS_AUDIENCE (or TRANSFORM_JOB_URL)", err) != 0)
+        return -1;
+    pipeline_warmup(0);
+    return 0;
 }
 
 int pipeline_config_check_sweeper(void *userdata, ff_error *err)
 {
     (void)userdata;
     const pipeline_config *c = pipeline_config_get();
-    return check_private(c->scheduler_account, c->scheduler_audience,
-                         "SCHEDULER_SERVICE_ACCOUNT and SCHEDULER_AUDIENCE", err);
+    if (check_private(c->scheduler_account, c->scheduler_audience,
+                      "SCHEDULER_SERVICE_ACCOUNT and SCHEDULER_AUDIENCE", err) != 0)
+        return -1;
+    pipeline_warmup(1); /* the sweep looks pending jobs' tasks up */
+    return 0;
 }

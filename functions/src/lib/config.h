@@ -52,8 +52,9 @@ void pipeline_config_reload(void);
  * err set when production configuration is missing.
  */
 int pipeline_config_task_url(char *out, size_t len, ff_error *err);
-/* Start-up checks (ff_function_def init hooks): each refuses to start without the
- * production configuration its function needs, and logs every relaxation as a WARNING. */
+/* Start-up checks (ff_function_def init hooks, run before the port listens): each refuses
+ * to start without the production configuration its function needs, logs every
+ * relaxation as a WARNING, then warms its outbound paths up (lib/warmup.h). */
 int pipeline_config_check_start(void *userdata, ff_error *err);
 int pipeline_config_check_job(void *userdata, ff_error *err);
 int pipeline_config_check_sweeper(void *userdata, ff_error *err);
