@@ -15,6 +15,17 @@ TestSuite(body_limit, .fini = ct_fini, .timeout = 60);
 
 static const char *const limit_1k[] = {"--target", "echo", "--body-limit", "1024", NULL};
 
+/*
+ * A chunked body over the limit: the server answers 413 and closes while the client may
+ * still be sending chunks, so the kernel resets the connection and the client can see
+ * the reset (status 0) before the answer. Never a 200: the function did not run.
+ * (raw_chunked_body_over_limit reads the 413 itself over a raw socket.)
+ */
+static void expect_refused_chunked(long status, const char *what)
+{
+    cr_expect(status == 413 || status == 0, "%s: %ld", what, status);
+}
+
 static long post_size(const ct_server *s, size_t len, int chunked)
 {
     char *body = malloc(len + 1), url[128];
@@ -47,7 +58,7 @@ CT_TEST(body_limit, flag_limit_with_chunked_body)
 {
     ct_server s = ct_start(limit_1k, NULL);
     cr_expect_eq(post_size(&s, 900, 1), 200, "chunked body under the limit");
-    cr_expect_eq(post_size(&s, 5000, 1), 413, "chunked body over the limit");
+    expect_refused_chunked(post_size(&s, 5000, 1), "chunked body over the limit");
     cr_expect_eq(ct_log_count(&s, "echo"), 1, "the handler ran for a refused body");
 }
 
@@ -133,7 +144,7 @@ CT_TEST(body_limit, function_limit_with_a_target)
     cr_expect_eq(post_small(&s, "/", SMALL_LIMIT, 0), 200, "a body of exactly max_body");
     cr_expect_eq(post_small(&s, "/", SMALL_LIMIT + 1, 0), 413);
     cr_expect_eq(post_small(&s, "/", SMALL_LIMIT / 2, 1), 200, "chunked under max_body");
-    cr_expect_eq(post_small(&s, "/", 4 * SMALL_LIMIT, 1), 413, "chunked over max_body");
+    expect_refused_chunked(post_small(&s, "/", 4 * SMALL_LIMIT, 1), "chunked over max_body");
 }
 
 CT_TEST(body_limit, function_limit_in_all_functions_mode)
