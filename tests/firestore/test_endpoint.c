@@ -37,7 +37,7 @@ static void teardown(void)
         setenv("FIRESTORE_EMULATOR_HOST", g_emulator, 1);
 }
 
-TestSuite(endpoint, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(endpoint, .init = setup, .fini = teardown);
 
 /* A production-mode handle (emulator_host ""), or NULL with err set. */
 static fs_db *open_production(ff_error *err)
