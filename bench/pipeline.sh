@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # usage: bench/pipeline.sh   (make bench; BUILD=dir, BENCH_LATENCY_N=200, BENCH_SECONDS=10)
-# Pipeline figures: the server's first start request against warm ones,
+# Pipeline figures: the server's first start request against warm ones (emulator mode,
+# then production mode on a second server: fake metadata server, FIRESTORE_ENDPOINT),
 # startTransformPipeline latency and throughput beside the cost of the same Firestore/Cloud
 # Tasks calls made directly, measured in the same run, the server's CPU per start request
 # (utime + stime from /proc/PID/stat over the run / requests); job lifecycle time minus
@@ -21,8 +22,27 @@ echo "pipeline (Firestore + Cloud Tasks emulators on this machine)"
 run() { "$B" "$@" | tee >(grep '^TARGET' >>"$TARGETS_FILE" || true); }
 # First: it must be the server's first start request.
 run first "$FUNCTIONS_URL" 20
-target "first request, production mode" "-" "-" "-" "<= 2x warm" \
-    "not measurable yet: no warm-up before the port is bound (docs/performance.md, Next)"
+# Production mode: a second server, startTransformPipeline alone, K_SERVICE set, its token
+# from a fake metadata server (bench/node/fake_google.js, also its Cloud Tasks), Firestore
+# through FIRESTORE_ENDPOINT at the emulator. Its warm-up runs before the port accepts.
+prod_first() {
+    local md fn log=$BUILD/bench/logs/production.log
+    md=$(free_port)
+    fn=$(free_port)
+    setsid node bench/node/fake_google.js "$md" >"$log.fake" 2>&1 </dev/null &
+    _stack_pids+=("$!")
+    wait_http "http://127.0.0.1:$md/" 20
+    env -u FIRESTORE_EMULATOR_HOST -u CLOUD_TASKS_EMULATOR_HOST K_SERVICE=startTransformPipeline \
+        AUTH_REQUIRED=0 GCE_METADATA_HOST="127.0.0.1:$md" FIRESTORE_ENDPOINT="http://$FIRESTORE_EMULATOR_HOST" \
+        GCP_TASKS_ENDPOINT="http://127.0.0.1:$md/v2" TASKS_SERVICE_ACCOUNT="bench@demo-bench.iam.gserviceaccount.com" \
+        TRANSFORM_JOB_URL=https://transform.invalid/job LOG_LEVEL=WARNING \
+        setsid "$BUILD/bin/functions" --target startTransformPipeline --host 127.0.0.1 --port "$fn" \
+        >"$log" 2>&1 </dev/null &
+    _stack_pids+=("$!")
+    wait_http "http://127.0.0.1:$fn/robots.txt" 20
+    BENCH_FIRST_MODE=production run first "http://127.0.0.1:$fn" 20
+}
+prod_first
 # Lifecycle next: the throughput runs leave thousands of tasks queued behind them.
 run lifecycle "$FUNCTIONS_URL" 5 $STUB
 run latency "$FUNCTIONS_URL" "${BENCH_LATENCY_N:-200}"

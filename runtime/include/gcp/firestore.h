@@ -103,7 +103,8 @@ typedef struct fs_db fs_db;
 typedef struct fs_options {
     const char *project_id;    /* GCP project; NULL = GOOGLE_CLOUD_PROJECT..., see gcp_project_id */
     const char *database_id;   /* NULL = "(default)" */
-    const char *emulator_host; /* "host:port"; NULL = $FIRESTORE_EMULATOR_HOST; "" = production */
+    const char *emulator_host; /* "host:port"; NULL = $FIRESTORE_EMULATOR_HOST; "" = production
+                                  ($FIRESTORE_ENDPOINT, https or loopback, else Google's) */
     long timeout_ms;           /* per HTTP attempt; 0 = 20000 */
     long connect_timeout_ms;   /* 0 = 5000 */
     int max_attempts;          /* for calls that are safe to retry; 0 = 4 */

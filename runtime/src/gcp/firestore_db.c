@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_idtoken.h"
+#include "auth_internal.h"
 #include "firestore_internal.h"
 #include "gcp/auth.h"
 
@@ -105,6 +107,34 @@ static const char *emulator_host(const fs_options *o)
     return strncmp(h, "http://", 7) == 0 ? h + 7 : h;
 }
 
+/*
+ * The production base URL: FIRESTORE_ENDPOINT ("https://host[:port]", or http to a
+ * loopback address, the rule of the ID-token key URLs) + "/v1", else Google's. Calls
+ * keep the production path (access token from gcp/auth.h). malloc'd (caller frees), or
+ * NULL with err set.
+ */
+static char *production_url(ff_error *err)
+{
+    const char *ep = gcp_env("FIRESTORE_ENDPOINT");
+    char *url = NULL;
+    if (ep != NULL && (!gcp_keys_url_allowed(ep) || strpbrk(ep, "?#@ ") != NULL)) {
+        ff_error_set(err, FS_INVALID_ARGUMENT,
+                     "firestore: FIRESTORE_ENDPOINT must be https or a loopback address, not %.200s", ep);
+        return NULL;
+    }
+    if (ep == NULL) {
+        url = strdup(PRODUCTION_URL);
+    } else {
+        size_t n = strlen(ep);
+        while (n > 0 && ep[n - 1] == '/')
+            n--;
+        url = fs_strfmt("%.*s/v1", (int)n, ep);
+    }
+    if (url == NULL)
+        ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    return url;
+}
+
 fs_db *fs_db_open(const fs_options *opts, ff_error *err)
 {
     fs_options o = {0};
@@ -119,15 +149,20 @@ fs_db *fs_db_open(const fs_options *opts, ff_error *err)
         ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: bad project, database or emulator host");
         return NULL;
     }
+    char *prod = NULL;
+    if (host == NULL && (prod = production_url(err)) == NULL)
+        return NULL;
     fs_db *db = calloc(1, sizeof(*db));
-    if (db == NULL)
+    if (db == NULL) {
+        free(prod);
         goto oom;
+    }
     db->emulator = host != NULL;
     db->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 20000;
     db->connect_timeout_ms = o.connect_timeout_ms > 0 ? o.connect_timeout_ms : 5000;
     db->max_attempts = o.max_attempts > 0 ? o.max_attempts : 4;
     db->json_flags = o.json_flags;
-    db->base_url = host ? fs_strfmt("http://%s/v1", host) : strdup(PRODUCTION_URL);
+    db->base_url = host ? fs_strfmt("http://%s/v1", host) : prod;
     db->root = fs_strfmt("projects/%s/databases/%s/documents", project, database);
     if (db->base_url == NULL || db->root == NULL) {
         fs_db_close(db);
