@@ -7,7 +7,8 @@
  *   - pending 10 s -> untouched, not looked up;
  *   - lookup refused (403) -> left alone, the sweep answers 500 and logs why, and the
  *     other jobs of the sweep are still handled;
- *   - the warm-up (token, a Cloud Tasks connection) is done before the port listens.
+ *   - outside emulator mode, the warm-up (token, a Cloud Tasks connection) is done
+ *     before the port listens.
  */
 #include <stdio.h>
 #include <string.h>
@@ -130,14 +131,30 @@ E2E_TEST(pending, a_failed_lookup_leaves_the_job_and_fails_the_sweep)
 }
 
 /*
- * The warm-up ran before the port listened (lib/warmup.c): with no request sent yet, the
- * fake has issued the access token and answered the lookup that opens the Cloud Tasks
- * connection, so the first sweep or start pays for neither.
+ * The warm-up (lib/warmup.c) runs before the port listens, outside emulator mode only.
+ * As on Cloud Run, with no request sent yet, the fake has issued the access token and
+ * answered the lookup that opens the Cloud Tasks connection; in emulator mode it has not.
  */
 E2E_TEST(pending, warm_up_happens_before_the_port_listens)
 {
+    world local;
+    start(&local);
+    cr_expect_eq(fake_google_count(local.f.api, sw_task_path(local.project, "warmup-absent")), 0,
+                 "emulator mode warmed up");
+    sw_tasks_stop(&local.f);
+
     world w;
-    start(&w);
+    e2e_new_project(w.project);
+    sw_tasks_start(&w.f, w.project);
+    const char *env[] = {"K_SERVICE=cleanupstalejobs",
+                         "FUNCTION_TARGET=cleanupStaleJobs",
+                         "SCHEDULER_SERVICE_ACCOUNT=scheduler@demo.iam.gserviceaccount.com",
+                         "SCHEDULER_AUDIENCE=https://cleanupstalejobs-1.europe-west1.run.app",
+                         "CLOUD_TASKS_EMULATOR_HOST",
+                         w.f.endpoint_env,
+                         w.f.creds_env,
+                         NULL};
+    e2e_init_project(&w.t, w.project, env);
     cr_expect_geq(fake_google_tokens_issued(w.f.api), 1, "no access token fetched before listening");
     cr_expect_geq(fake_google_count(w.f.api, sw_task_path(w.project, "warmup-absent")), 1,
                   "no Cloud Tasks connection opened before listening");

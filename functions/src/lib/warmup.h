@@ -11,7 +11,8 @@
 #define PIPELINE_WARMUP_H
 
 /*
- * Warms Firestore up, and Cloud Tasks too when `tasks` is nonzero, within a few seconds.
+ * Outside emulator mode, warms Firestore up, and Cloud Tasks too when `tasks` is
+ * nonzero, within a few seconds (in emulator mode it does nothing and returns 0).
  * A failure only costs the first request its latency: it is logged as a WARNING and the
  * start goes on. Returns the milliseconds spent.
  */
