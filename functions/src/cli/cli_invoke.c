@@ -45,7 +45,8 @@ static int usage(void)
 /* Says why option o was refused: an unknown flag, or a known one missing its value. */
 static int bad_option(const char *o)
 {
-    static const char *const known[] = {"--url", "--method", "--body", "--query", "--auth", "--header", "--task"};
+    static const char *const known[] = {"--url",  "--method", "--body", "--query",
+                                        "--auth", "--header", "--task"};
     const char *why = "unknown flag";
     for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
         if (strcmp(o, known[k]) == 0)
