@@ -62,8 +62,9 @@ static void die(const char *what, const ff_error *err)
     exit(1);
 }
 
-/* CPU seconds (user + system) the server process has used so far; -1 when unknown. */
-static double server_cpu_s(void)
+/* CPU seconds (user + system) the server process has used so far, and in *sys_s the
+ * system part (may be NULL); -1 when unknown. */
+static double server_cpu_split(double *sys_s)
 {
     const char *pid = getenv("BENCH_SERVER_PID");
     char path[64], buf[1024];
@@ -79,7 +80,14 @@ static double server_cpu_s(void)
     unsigned long long ut = 0, st = 0;
     if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
+    if (sys_s != NULL)
+        *sys_s = (double)st / (double)sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double server_cpu_s(void)
+{
+    return server_cpu_split(NULL);
 }
 
 /* ---- seeding --------------------------------------------------------------------------- */
@@ -333,9 +341,9 @@ static void throughput(int clients, double seconds)
     int per_run = (int)(seconds * 400) + 1000; /* more sessions than the emulator can serve */
     pool_size = 2 * per_run;
     seed(pool_size);
-    double cpu0 = server_cpu_s();
+    double sys0 = 0, sys1 = 0, cpu0 = server_cpu_split(&sys0);
     double api = drive(post_start_only, clients, seconds, 0);
-    double cpu = cpu0 < 0 ? -1 : server_cpu_s() - cpu0;
+    double cpu = cpu0 < 0 ? -1 : server_cpu_split(&sys1) - cpu0;
     int api_ok = atomic_load(&ok_count), api_err = atomic_load(&error_count), api_n = driven();
     pool_size = 2 * per_run;
     double raw = drive(raw_start, clients, seconds, per_run);
@@ -344,8 +352,10 @@ static void throughput(int clients, double seconds)
            clients, api, api_ok, api_err, raw, 100.0 * api / raw,
            api > raw ? " (above 100 %: emulator noise)" : "");
     if (cpu >= 0)
-        printf("  function process CPU: %.3f ms per request (%.2f s over %d requests)\n", cpu * 1e3 / api_n,
-               cpu, api_n);
+        printf("  function process CPU: %.3f ms per request (%.2f s over %d requests; user %.3f ms, system"
+               " %.3f ms)\n",
+               cpu * 1e3 / api_n, cpu, api_n, (cpu - (sys1 - sys0)) * 1e3 / api_n,
+               (sys1 - sys0) * 1e3 / api_n);
     print_cpu(clients, cpu, api_n, api, raw);
 }
 
