@@ -15,6 +15,8 @@
  *   - the product path: a valid experience yields a transform that validates and a
  *     version >= 1, and the job built by job_new_document from a valid session (or a
  *     valid experience's transform and version) is itself a valid job document.
+ *   - the serializer: ff_json_text gives json_dumps's compact text byte for byte
+ *     (NUL-bearing strings included), or NULL only for nesting past its bound.
  * Inputs holding "\u0000" are also parsed with JSON_ALLOW_NUL and validated for memory
  * safety only. The raw bytes go to schema_url_valid, schema_utf8_length,
  * job_status_parse and job_error_code_valid.
@@ -170,12 +172,41 @@ static void check_raw(const uint8_t *data, size_t size)
     free(s);
 }
 
+/* Nesting depth of v (containers count one each). */
+static int depth_of(const json_t *v)
+{
+    int d = 0;
+    const char *key;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, key, m) if (depth_of(m) > d) d = depth_of(m);
+    if (json_is_array(v))
+        json_array_foreach(v, i, m) if (depth_of(m) > d) d = depth_of(m);
+    return json_is_object(v) || json_is_array(v) ? d + 1 : d;
+}
+
+static void check_serializer(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t len = 0;
+    char *got = ff_json_text(v, &len);
+    if (got == NULL)
+        FZ_ASSERT(depth_of(v) > 512, "ff_json_text refused a value jansson writes");
+    else
+        FZ_ASSERT(want != NULL && len == strlen(want) && memcmp(got, want, len) == 0,
+                  "ff_json_text and json_dumps differ");
+    free(want);
+    free(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_raw(data, size);
     json_t *in = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (in != NULL) {
         json_t *copy = json_deep_copy(in);
+        check_serializer(in);
         check_value(in);
         check_product(in);
         const char *key;
@@ -192,8 +223,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         in = json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         for (size_t i = 0; in != NULL && i < N_TYPES; i++)
             (void)schema_validate(k_types[i].type, in, NULL, NULL);
-        if (in != NULL)
+        if (in != NULL) {
             check_request_schemas(in);
+            check_serializer(in);
+        }
         json_decref(in);
     }
     return 0;

@@ -111,6 +111,44 @@ void ff_res_json(ff_response *res, int status, json_t *body);
 void ff_res_bytes(ff_response *res, int status, const char *content_type, const void *data, size_t len);
 void ff_res_text(ff_response *res, int status, const char *text);
 
+/* ---- JSON text ----------------------------------------------------------------- */
+
+/*
+ * The one JSON serializer of the runtime and its users: compact text, object members in
+ * insertion order, the same text json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) gives,
+ * at a fraction of its cost (jansson checks every container for reference loops).
+ * A string that is not valid UTF-8 has every non-ASCII byte written as '?'.
+ *
+ * An ff_jbuf starts in a buffer of the caller's (usually on the stack) and moves to the
+ * heap when it outgrows it. Writers append; on out of memory or nesting deeper than 512
+ * levels the buffer is marked failed and the rest is ignored, so a sequence of writes
+ * needs one check at the end. The text is NUL-terminated after every write.
+ */
+typedef struct ff_jbuf {
+    char *p; /* the text so far */
+    size_t len, cap;
+    unsigned flags; /* FF_JSON_ASCII */
+    int heap;       /* p is the buffer's own malloc'd memory */
+    int failed;     /* the text is incomplete */
+} ff_jbuf;
+
+#define FF_JSON_ASCII 1u /* every non-ASCII character as a \u escape (log lines) */
+
+/* stack may be NULL (cap then ignored): the buffer starts empty on the heap. */
+void ff_jbuf_init(ff_jbuf *b, char *stack, size_t cap, unsigned flags);
+void ff_jbuf_raw(ff_jbuf *b, const char *s, size_t n);    /* appends bytes as they are */
+void ff_jbuf_string(ff_jbuf *b, const char *s, size_t n); /* appends a JSON string literal */
+void ff_jbuf_int(ff_jbuf *b, long long v);
+void ff_jbuf_value(ff_jbuf *b, const json_t *v); /* appends v as compact JSON */
+/* The text as malloc'd memory the caller frees (len may be NULL), or NULL when the buffer
+ * failed or memory ran out. Either way the buffer is released. */
+char *ff_jbuf_steal(ff_jbuf *b, size_t *len);
+/* Frees what the buffer allocated; it may then be initialised again. */
+void ff_jbuf_release(ff_jbuf *b);
+/* v as compact JSON text, malloc'd (the caller frees), length in *len (may be NULL); NULL
+ * on out of memory or a value nested deeper than 512 levels. */
+char *ff_json_text(const json_t *v, size_t *len);
+
 /* ---- CloudEvents ------------------------------------------------------------- */
 
 /*

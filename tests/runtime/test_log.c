@@ -359,3 +359,21 @@ Test(log_env, google_cloud_project_wins)
     ut_request_free(r);
     ut_log_end(&log);
 }
+
+Test(log, a_field_too_deep_to_write_becomes_null_and_the_entry_stays)
+{
+    json_t *deep = json_array();
+    for (int i = 1; i < 600; i++) {
+        json_t *outer = json_array();
+        json_array_append_new(outer, deep);
+        deep = outer;
+    }
+    ff_log(NULL, FF_INFO, json_pack("{s:o, s:s}", "deep", deep, "after", "kept"), "deep field");
+    json_t *lines = ut_log_json_lines(&g_log);
+    cr_assert_eq(json_array_size(lines), 1, "the entry was dropped: %s", ut_log_text(&g_log));
+    json_t *e = json_array_get(lines, 0);
+    cr_expect(json_is_null(json_object_get(e, "deep")), "deep field written");
+    cr_expect_str_eq(str(e, "after"), "kept");
+    cr_expect_str_eq(str(e, "message"), "deep field");
+    json_decref(lines);
+}

@@ -210,154 +210,42 @@ static char *render_text(const char *time, ff_severity sev, const ff_request *re
     return line;
 }
 
-/* A JSON line being built: in the caller's buffer, moved to the heap when it outgrows it. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-    int heap, failed;
-} line_buf;
+#define JB_LIT(b, lit) ff_jbuf_raw((b), lit, sizeof(lit) - 1)
 
-static int lb_reserve(line_buf *b, size_t more)
+static void jb_put_cstr(ff_jbuf *b, const char *s)
 {
-    if (b->failed)
-        return -1;
-    if (b->len + more + 1 <= b->cap)
-        return 0;
-    size_t cap = (b->len + more + 1) * 2;
-    char *p = b->heap ? realloc(b->p, cap) : malloc(cap);
-    if (p == NULL) {
-        b->failed = 1;
-        return -1;
-    }
-    if (!b->heap)
-        memcpy(p, b->p, b->len);
-    b->p = p;
-    b->cap = cap;
-    b->heap = 1;
-    return 0;
-}
-
-static void lb_put(line_buf *b, const char *s, size_t n)
-{
-    if (lb_reserve(b, n) != 0)
-        return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-#define LB_LIT(b, lit) lb_put((b), lit, sizeof(lit) - 1)
-
-/* Length of the UTF-8 sequence at s with its code point in *cp, or 0 when it is invalid. */
-static int utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    int n = s[0] < 0x80             ? 1
-            : (s[0] & 0xE0) == 0xC0 ? 2
-            : (s[0] & 0xF0) == 0xE0 ? 3
-            : (s[0] & 0xF8) == 0xF0 ? 4
-                                    : 0;
-    if (n <= 1) {
-        *cp = s[0];
-        return n;
-    }
-    *cp = s[0] & (0x7F >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0; /* also stops at the terminating NUL */
-        *cp = (*cp << 6) | (s[i] & 0x3F);
-    }
-    return *cp < min[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF) ? 0 : n;
-}
-
-static void lb_put_u16(line_buf *b, uint32_t u)
-{
-    char esc[8];
-    snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)u);
-    lb_put(b, esc, 6);
-}
-
-/*
- * Appends s as a JSON string with only ASCII in it (as json_dumps with
- * JSON_ENSURE_ASCII). A string that is not valid UTF-8 has every non-ASCII byte
- * written as '?', as ff_json_string_lossy does.
- */
-static void lb_put_string(line_buf *b, const char *s)
-{
-    size_t start = b->len;
-    int lossy = 0;
-again:
-    LB_LIT(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        const unsigned char *plain = p;
-        while (*plain >= 0x20 && *plain < 0x7F && *plain != '"' && *plain != '\\')
-            plain++;
-        if (plain != p) {
-            lb_put(b, (const char *)p, (size_t)(plain - p));
-            p = plain;
-            continue;
-        }
-        uint32_t cp;
-        int n = lossy ? 1 : utf8_next(p, &cp);
-        if (n == 0) {
-            lossy = 1;
-            b->len = start;
-            goto again;
-        }
-        if (lossy)
-            cp = *p < 0x80 ? *p : '?';
-        p += n;
-        char esc[2] = {'\\', (char)cp};
-        if (cp == '"' || cp == '\\') {
-            lb_put(b, esc, 2);
-        } else if (cp >= 0x20 && cp < 0x7F) {
-            lb_put(b, esc + 1, 1); /* '?' for a byte of a string that is not UTF-8 */
-        } else if (cp == '\n') {
-            LB_LIT(b, "\\n");
-        } else if (cp == '\r') {
-            LB_LIT(b, "\\r");
-        } else if (cp == '\t') {
-            LB_LIT(b, "\\t");
-        } else if (cp > 0xFFFF) {
-            lb_put_u16(b, 0xD800 + ((cp - 0x10000) >> 10));
-            lb_put_u16(b, 0xDC00 + ((cp - 0x10000) & 0x3FF));
-        } else {
-            lb_put_u16(b, cp);
-        }
-    }
-    LB_LIT(b, "\"");
+    ff_jbuf_string(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 /* Appends the member name: `"key":`, after a comma unless it is the first member. */
-static void lb_put_key(line_buf *b, const char *key)
+static void jb_put_key(ff_jbuf *b, const char *key)
 {
     if (b->len > 1)
-        LB_LIT(b, ",");
-    lb_put_string(b, key);
-    LB_LIT(b, ":");
+        JB_LIT(b, ",");
+    jb_put_cstr(b, key);
+    JB_LIT(b, ":");
 }
 
-/* Appends a member whose value jansson serializes. */
-static void lb_put_json(line_buf *b, const char *key, json_t *value)
+/* Appends a member of the caller's fields. */
+static void jb_put_json(ff_jbuf *b, const char *key, json_t *value)
 {
-    lb_put_key(b, key);
-    size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY;
-    size_t room = b->failed ? 0 : b->cap - b->len - 1;
-    size_t n = json_dumpb(value, b->p + b->len, room, flags);
-    if (n > room && lb_reserve(b, n) == 0)
-        n = json_dumpb(value, b->p + b->len, n, flags);
-    if (n == 0 || b->failed)
-        LB_LIT(b, "null");
-    else
-        b->len += n;
+    jb_put_key(b, key);
+    size_t mark = b->len;
+    ff_jbuf_value(b, value);
+    if (b->failed) { /* too deep to write (or out of memory, which the next write finds) */
+        b->failed = 0;
+        b->len = mark;
+        JB_LIT(b, "null");
+    }
 }
 
 /* Appends a string member, unless the caller's fields set that key themselves. */
-static void lb_put_fixed(line_buf *b, json_t *fields, const char *key, const char *value)
+static void jb_put_fixed(ff_jbuf *b, json_t *fields, const char *key, const char *value)
 {
     if (json_object_size(fields) != 0 && json_object_get(fields, key) != NULL)
         return;
-    lb_put_key(b, key);
-    lb_put_string(b, value);
+    jb_put_key(b, key);
+    jb_put_cstr(b, value);
 }
 
 /* The latency as Cloud Logging's Duration string: "1.234s" (buf: 32 bytes). */
@@ -371,20 +259,20 @@ static void format_latency(char *buf, uint64_t ms)
 }
 
 /* Appends the httpRequest member, written directly (no json_t: one per request). */
-static void lb_put_http(line_buf *b, const ff_log_http *h)
+static void jb_put_http(ff_jbuf *b, const ff_log_http *h)
 {
     char status[24], latency[32];
     format_latency(latency, h->latency_ms);
-    lb_put_key(b, "httpRequest");
-    LB_LIT(b, "{\"requestMethod\":");
-    lb_put_string(b, h->method);
-    LB_LIT(b, ",\"requestUrl\":");
-    lb_put_string(b, h->url);
-    LB_LIT(b, ",\"status\":");
-    lb_put(b, status, (size_t)(put_uint(status, h->status > 0 ? (uint64_t)h->status : 0, 1) - status));
-    LB_LIT(b, ",\"latency\":");
-    lb_put_string(b, latency);
-    LB_LIT(b, "}");
+    jb_put_key(b, "httpRequest");
+    JB_LIT(b, "{\"requestMethod\":");
+    jb_put_cstr(b, h->method);
+    JB_LIT(b, ",\"requestUrl\":");
+    jb_put_cstr(b, h->url);
+    JB_LIT(b, ",\"status\":");
+    ff_jbuf_raw(b, status, (size_t)(put_uint(status, h->status > 0 ? (uint64_t)h->status : 0, 1) - status));
+    JB_LIT(b, ",\"latency\":");
+    jb_put_cstr(b, latency);
+    JB_LIT(b, "}");
 }
 
 /* The httpRequest member as a json_t, for the text format. New reference. */
@@ -405,27 +293,27 @@ static json_t *http_json(const ff_log_http *h)
  * json_t entry and json_dumps of it cost most of a trivial request's CPU). Returns the
  * line, newline included, or NULL when out of memory.
  */
-static char *render_json(line_buf *b, const char *time, ff_severity sev, const ff_request *req,
+static char *render_json(ff_jbuf *b, const char *time, ff_severity sev, const ff_request *req,
                          const char *msg, const ff_log_http *http, json_t *fields)
 {
-    LB_LIT(b, "{");
-    lb_put_fixed(b, fields, "severity", ff_severity_name(sev));
-    lb_put_fixed(b, fields, "message", msg);
-    lb_put_fixed(b, fields, "time", time);
+    JB_LIT(b, "{");
+    jb_put_fixed(b, fields, "severity", ff_severity_name(sev));
+    jb_put_fixed(b, fields, "message", msg);
+    jb_put_fixed(b, fields, "time", time);
     const char *trace = req != NULL ? ff_req_trace_id(req) : NULL;
     if (trace != NULL && *trace && g_log.project[0]) {
         char buf[256];
         snprintf(buf, sizeof(buf), "projects/%s/traces/%s", g_log.project, trace);
-        lb_put_fixed(b, fields, "logging.googleapis.com/trace", buf);
+        jb_put_fixed(b, fields, "logging.googleapis.com/trace", buf);
     }
     if (req != NULL && *ff_req_function(req))
-        lb_put_fixed(b, fields, "function", ff_req_function(req));
+        jb_put_fixed(b, fields, "function", ff_req_function(req));
     const char *key;
     json_t *value;
     if (http != NULL)
-        lb_put_http(b, http);
-    json_object_foreach(fields, key, value) lb_put_json(b, key, value);
-    LB_LIT(b, "}\n");
+        jb_put_http(b, http);
+    json_object_foreach(fields, key, value) jb_put_json(b, key, value);
+    JB_LIT(b, "}\n");
     if (b->failed)
         return NULL;
     b->p[b->len] = '\0';
@@ -441,7 +329,8 @@ static void log_entry(const ff_request *req, ff_severity sev, const ff_log_http 
     char time[40];
     format_time(time);
     char stack[1024];
-    line_buf b = {stack, 0, sizeof(stack), 0, 0};
+    ff_jbuf b;
+    ff_jbuf_init(&b, stack, sizeof(stack), FF_JSON_ASCII);
 
     pthread_mutex_lock(&g_log.lock);
     int text = g_log.format == FF_LOG_TEXT;
@@ -459,8 +348,8 @@ static void log_entry(const ff_request *req, ff_severity sev, const ff_log_http 
     pthread_mutex_unlock(&g_log.lock);
     if (text)
         free(line);
-    else if (b.heap)
-        free(b.p);
+    else
+        ff_jbuf_release(&b);
     json_decref(fields);
 }
 

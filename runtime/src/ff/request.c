@@ -337,13 +337,14 @@ static void set_body(ff_response *res, int status, const char *content_type, cha
 
 void ff_res_json(ff_response *res, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("null");
+    size_t len = 4;
+    char *text = body ? ff_json_text(body, &len) : strdup("null");
     json_decref(body);
     if (text == NULL) {
         set_body(res, 500, "text/plain; charset=utf-8", strdup("Internal Server Error"), 21);
         return;
     }
-    set_body(res, status, "application/json; charset=utf-8", text, strlen(text));
+    set_body(res, status, "application/json; charset=utf-8", text, len);
 }
 
 void ff_res_bytes(ff_response *res, int status, const char *content_type, const void *data, size_t len)
