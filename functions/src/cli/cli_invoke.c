@@ -85,7 +85,7 @@ static int parse(invoke_args *a, int argc, char **argv)
             json_t *t = json_pack("{s:{s:s, s:s, s:s}}", "data", "jobId", argv[i + 1], "sessionId",
                                   argv[i + 2], "projectId", argv[i + 3]);
             free(a->task_body);
-            a->task_body = json_dumps(t, JSON_COMPACT);
+            a->task_body = ff_json_text(t, NULL);
             json_decref(t);
             a->body = a->task_body;
             i += 3;
@@ -118,10 +118,10 @@ static int sign_in_request(const char *spec, const char **method, char **body)
     json_t *token = json_pack("{s:s}", "uid", uid);
     if (admin)
         json_object_set_new(token, "claims", json_pack("{s:b}", "admin", 1));
-    char *token_text = json_dumps(token, JSON_COMPACT);
+    char *token_text = ff_json_text(token, NULL);
     json_t *req = json_pack("{s:s, s:b}", "token", token_text ? token_text : "", "returnSecureToken", 1);
     *method = "accounts:signInWithCustomToken";
-    *body = json_dumps(req, JSON_COMPACT);
+    *body = ff_json_text(req, NULL);
     free(token_text);
     json_decref(token);
     json_decref(req);

@@ -194,8 +194,7 @@ static char *render_text(const char *time, ff_severity sev, const ff_request *re
     json_t *value;
     json_object_foreach(fields, key, value)
     {
-        char *v = json_is_string(value) ? strdup(json_string_value(value))
-                                        : json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *v = json_is_string(value) ? strdup(json_string_value(value)) : ff_json_text(value, NULL);
         fputc(' ', mem);
         put_text(mem, key);
         fputc('=', mem);

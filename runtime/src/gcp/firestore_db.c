@@ -270,6 +270,21 @@ static int parse_body(const gcp_http_response *res, json_t **out, ff_error *err)
 int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *body, int retry, json_t **out,
             ff_error *err)
 {
+    size_t len = 0;
+    char *text = body ? ff_json_text(body, &len) : NULL;
+    if (body != NULL && text == NULL) {
+        if (out != NULL)
+            *out = NULL;
+        return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    }
+    int rc = fs_call_text(db, method, url_path, text, len, retry, out, err);
+    free(text);
+    return rc;
+}
+
+int fs_call_text(fs_db *db, const char *method, const char *url_path, const char *text, size_t text_len,
+                 int retry, json_t **out, ff_error *err)
+{
     if (out != NULL)
         *out = NULL;
     if (deadline_passed())
@@ -278,21 +293,17 @@ int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *b
     int rc = auth_header(db, auth, sizeof(auth), err);
     if (rc != 0)
         return rc;
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     char *url = fs_strfmt("%s/%s", db->base_url, url_path);
-    if (url == NULL || (body != NULL && text == NULL)) {
-        free(text);
-        free(url);
+    if (url == NULL)
         return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
-    }
     gcp_http_header hdr[] = {{"Authorization", auth}, {"Content-Type", "application/json"}};
     gcp_http_request req = {
         .method = method,
         .url = url,
         .headers = hdr,
-        .n_headers = body ? 2 : 1,
+        .n_headers = text ? 2 : 1,
         .body = text,
-        .body_len = text ? strlen(text) : 0,
+        .body_len = text ? text_len : 0,
         .connect_timeout_ms = db->connect_timeout_ms,
         .timeout_ms = db->timeout_ms,
         .retry = retry,
@@ -313,7 +324,6 @@ int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *b
         rc = parse_body(&res, out, err);
     gcp_http_response_free(&res);
     free(url);
-    free(text);
     return rc;
 }
 

@@ -26,6 +26,9 @@ struct fs_db {
  */
 int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *body, int retry, json_t **out,
             ff_error *err);
+/* fs_call with the body as JSON text already written (may be NULL). */
+int fs_call_text(fs_db *db, const char *method, const char *url_path, const char *body, size_t body_len,
+                 int retry, json_t **out, ff_error *err);
 
 /*
  * Retry policy of a read. Outside a transaction a read is always safe to repeat. Inside
@@ -61,6 +64,13 @@ char *fs_field_path_quote(const char *name);
 char *fs_mask_query(const char *const *mask);
 /* {"fieldPaths": [...]} for a mask; NULL for a NULL mask. New reference. */
 json_t *fs_mask_json(const char *const *mask);
+
+/* ---- values (firestore_value.c) --------------------------------------------------- */
+
+/* Append the REST form of plain JSON to b: a value, or a fields object {"k": value, ...}.
+ * 0, or an fs_status with err set (b then holds part of the text: the caller drops it). */
+int fs_value_write(ff_jbuf *b, const json_t *v, unsigned flags, ff_error *err);
+int fs_fields_write(ff_jbuf *b, const json_t *obj, unsigned flags, ff_error *err);
 
 /* ---- documents (firestore_doc.c) -------------------------------------------------- */
 

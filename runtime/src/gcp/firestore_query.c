@@ -194,7 +194,7 @@ static void record_query(const char *parent, const json_t *sq)
         return;
     json_t *rec = json_pack("{s:s, s:O, s:s}", "parent", parent ? parent : "", "structuredQuery", sq, "by",
                             program_invocation_short_name);
-    char *line = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    char *line = rec ? ff_json_text(rec, NULL) : NULL;
     json_decref(rec);
     int fd = line ? open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
     if (fd >= 0) {

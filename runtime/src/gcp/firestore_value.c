@@ -29,172 +29,253 @@ static const char *tag_of(const json_t *obj)
     return NULL;
 }
 
-static json_t *typed(const char *type, json_t *v)
+/* ---- plain JSON -> Firestore ----------------------------------------------------------
+ *
+ * Written straight as REST JSON text into an ff_jbuf: a request body is never built as a
+ * tree of typed values (one object per value), which cost more than the rest of a write.
+ * fs_value_from_json reads the text back for callers that want the tree.
+ */
+
+#define LIT(b, lit) ff_jbuf_raw((b), lit, sizeof(lit) - 1)
+
+static int write_value(ff_jbuf *b, const json_t *v, unsigned flags, int depth, ff_error *err);
+
+/* The members of a plain object as a fields object {"k": value, ...}. */
+static int write_fields(ff_jbuf *b, const json_t *obj, unsigned flags, int depth, ff_error *err)
 {
-    if (v == NULL)
-        return NULL;
-    return json_pack("{so}", type, v);
-}
-
-/* ---- plain JSON -> Firestore ---------------------------------------------------------- */
-
-static json_t *from_json(const json_t *v, unsigned flags, int depth, ff_error *err);
-
-static json_t *map_from_json(const json_t *obj, unsigned flags, int depth, ff_error *err)
-{
-    json_t *fields = json_object();
     const char *key;
     json_t *member;
+    int first = 1;
+    LIT(b, "{");
     json_object_foreach((json_t *)obj, key, member)
     {
-        json_t *fv = from_json(member, flags, depth + 1, err);
-        if (fv == NULL) {
-            json_decref(fields);
-            return NULL;
-        }
-        json_object_set_new(fields, key, fv);
+        if (!first)
+            LIT(b, ",");
+        first = 0;
+        ff_jbuf_string(b, key, strlen(key));
+        LIT(b, ":");
+        int rc = write_value(b, member, flags, depth + 1, err);
+        if (rc != 0)
+            return rc;
     }
-    if (json_object_size(fields) == 0) {
-        json_decref(fields);
-        return typed("mapValue", json_object()); /* the Admin SDK writes {} for an empty map */
-    }
-    return typed("mapValue", json_pack("{so}", "fields", fields));
+    LIT(b, "}");
+    return 0;
 }
 
-static json_t *array_from_json(const json_t *arr, unsigned flags, int depth, ff_error *err)
+static int write_map(ff_jbuf *b, const json_t *obj, unsigned flags, int depth, ff_error *err)
 {
-    if (json_array_size(arr) == 0)
-        return typed("arrayValue", json_object());
-    json_t *values = json_array();
+    if (json_object_size(obj) == 0) {
+        LIT(b, "{\"mapValue\":{}}"); /* the Admin SDK writes {} for an empty map */
+        return 0;
+    }
+    LIT(b, "{\"mapValue\":{\"fields\":");
+    int rc = write_fields(b, obj, flags, depth, err);
+    LIT(b, "}}");
+    return rc;
+}
+
+static int write_array(ff_jbuf *b, const json_t *arr, unsigned flags, int depth, ff_error *err)
+{
+    if (json_array_size(arr) == 0) {
+        LIT(b, "{\"arrayValue\":{}}");
+        return 0;
+    }
     size_t i;
     json_t *item;
+    LIT(b, "{\"arrayValue\":{\"values\":[");
     json_array_foreach(arr, i, item)
     {
-        json_t *fv = from_json(item, flags, depth + 1, err);
-        if (fv == NULL) {
-            json_decref(values);
-            return NULL;
-        }
-        json_array_append_new(values, fv);
+        if (i > 0)
+            LIT(b, ",");
+        int rc = write_value(b, item, flags, depth + 1, err);
+        if (rc != 0)
+            return rc;
     }
-    return typed("arrayValue", json_pack("{so}", "values", values));
+    LIT(b, "]}}");
+    return 0;
 }
 
-static json_t *real_from_json(double d, unsigned flags)
+/* {"<type>":"<s>"} */
+static void write_typed_string(ff_jbuf *b, const char *type, const char *s, size_t n)
+{
+    LIT(b, "{\"");
+    ff_jbuf_raw(b, type, strlen(type));
+    LIT(b, "\":");
+    ff_jbuf_string(b, s, n);
+    LIT(b, "}");
+}
+
+static void write_integer(ff_jbuf *b, long long n)
+{
+    LIT(b, "{\"integerValue\":\"");
+    ff_jbuf_int(b, n);
+    LIT(b, "\"}");
+}
+
+/* A number as a JSON real, as json_real(d) prints. */
+static void write_real_number(ff_jbuf *b, double d)
+{
+    json_t *r = json_real(d);
+    if (r == NULL)
+        b->failed = 1;
+    else
+        ff_jbuf_value(b, r);
+    json_decref(r);
+}
+
+static void write_double(ff_jbuf *b, double d)
+{
+    LIT(b, "{\"doubleValue\":");
+    write_real_number(b, d);
+    LIT(b, "}");
+}
+
+static void write_real(ff_jbuf *b, double d, unsigned flags)
 {
     int integral = d == floor(d) && fabs(d) <= JS_SAFE_INT && !(d == 0 && signbit(d));
-    if ((flags & FS_JSON_JS_NUMBERS) && integral) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%lld", (long long)d);
-        return typed("integerValue", json_string(buf));
-    }
-    return typed("doubleValue", json_real(d));
+    if ((flags & FS_JSON_JS_NUMBERS) && integral)
+        write_integer(b, (long long)d);
+    else
+        write_double(b, d);
 }
 
-static json_t *double_tag(const json_t *v, ff_error *err)
+static int double_tag(ff_jbuf *b, const json_t *v, ff_error *err)
 {
     const char *s = json_string_value(v);
-    if (json_is_number(v))
-        return typed("doubleValue", json_real(json_number_value(v)));
-    if (s != NULL && (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0))
-        return typed("doubleValue", json_string(s));
-    ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: $double wants a number, NaN, Infinity or -Infinity");
-    return NULL;
+    if (json_is_number(v)) {
+        write_double(b, json_number_value(v));
+        return 0;
+    }
+    if (s != NULL && (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0)) {
+        write_typed_string(b, "doubleValue", s, strlen(s));
+        return 0;
+    }
+    return ff_error_set(err, FS_INVALID_ARGUMENT,
+                        "firestore: $double wants a number, NaN, Infinity or -Infinity");
 }
 
-static json_t *geo_tag(const json_t *v, ff_error *err)
+static int geo_tag(ff_jbuf *b, const json_t *v, ff_error *err)
 {
     json_t *lat = json_object_get(v, "latitude"), *lng = json_object_get(v, "longitude");
-    if (!json_is_number(lat) || !json_is_number(lng)) {
-        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: $geoPoint wants numeric latitude and longitude");
-        return NULL;
-    }
-    return typed("geoPointValue", json_pack("{s:f,s:f}", "latitude", json_number_value(lat), "longitude",
-                                            json_number_value(lng)));
+    if (!json_is_number(lat) || !json_is_number(lng))
+        return ff_error_set(err, FS_INVALID_ARGUMENT,
+                            "firestore: $geoPoint wants numeric latitude and longitude");
+    LIT(b, "{\"geoPointValue\":{\"latitude\":");
+    write_real_number(b, json_number_value(lat));
+    LIT(b, ",\"longitude\":");
+    write_real_number(b, json_number_value(lng));
+    LIT(b, "}}");
+    return 0;
 }
 
-static json_t *string_tag(const char *tag, const char *type, const json_t *v, ff_error *err)
+static int string_tag(ff_jbuf *b, const char *tag, const char *type, const json_t *v, ff_error *err)
 {
-    if (!json_is_string(v)) {
-        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: %s wants a string", tag);
-        return NULL;
-    }
-    return typed(type, json_stringn(json_string_value(v), json_string_length(v)));
+    if (!json_is_string(v))
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: %s wants a string", tag);
+    write_typed_string(b, type, json_string_value(v), json_string_length(v));
+    return 0;
 }
 
-static json_t *tagged_from_json(const char *tag, const json_t *v, unsigned flags, int depth, ff_error *err)
+static int write_tagged(ff_jbuf *b, const char *tag, const json_t *v, unsigned flags, int depth,
+                        ff_error *err)
 {
     if (strcmp(tag, "$double") == 0)
-        return double_tag(v, err);
+        return double_tag(b, v, err);
     if (strcmp(tag, "$timestamp") == 0)
-        return string_tag(tag, "timestampValue", v, err);
+        return string_tag(b, tag, "timestampValue", v, err);
     if (strcmp(tag, "$bytes") == 0)
-        return string_tag(tag, "bytesValue", v, err);
+        return string_tag(b, tag, "bytesValue", v, err);
     if (strcmp(tag, "$reference") == 0)
-        return string_tag(tag, "referenceValue", v, err);
+        return string_tag(b, tag, "referenceValue", v, err);
     if (strcmp(tag, "$geoPoint") == 0)
-        return geo_tag(v, err);
+        return geo_tag(b, v, err);
     if (json_is_object(v)) /* $map: the object inside is a map, whatever its keys */
-        return map_from_json(v, flags, depth, err);
-    ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: $map wants an object");
-    return NULL;
+        return write_map(b, v, flags, depth, err);
+    return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: $map wants an object");
 }
 
-static json_t *from_json(const json_t *v, unsigned flags, int depth, ff_error *err)
+static int write_value(ff_jbuf *b, const json_t *v, unsigned flags, int depth, ff_error *err)
 {
-    if (depth > MAX_DEPTH) {
-        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: value nested deeper than %d", MAX_DEPTH);
-        return NULL;
-    }
-    char buf[32];
+    if (depth > MAX_DEPTH)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: value nested deeper than %d", MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_NULL:
-        return typed("nullValue", json_null());
+        LIT(b, "{\"nullValue\":null}");
+        return 0;
     case JSON_TRUE:
+        LIT(b, "{\"booleanValue\":true}");
+        return 0;
     case JSON_FALSE:
-        return typed("booleanValue", json_boolean(json_is_true(v)));
+        LIT(b, "{\"booleanValue\":false}");
+        return 0;
     case JSON_INTEGER:
-        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return typed("integerValue", json_string(buf));
+        write_integer(b, (long long)json_integer_value(v));
+        return 0;
     case JSON_REAL:
-        return real_from_json(json_real_value(v), flags);
+        write_real(b, json_real_value(v), flags);
+        return 0;
     case JSON_STRING:
-        return typed("stringValue", json_stringn(json_string_value(v), json_string_length(v)));
+        write_typed_string(b, "stringValue", json_string_value(v), json_string_length(v));
+        return 0;
     case JSON_ARRAY:
-        return array_from_json(v, flags, depth, err);
+        return write_array(b, v, flags, depth, err);
     case JSON_OBJECT: {
         const char *tag = tag_of(v);
         if (tag != NULL)
-            return tagged_from_json(tag, json_object_get(v, tag), flags, depth, err);
-        return map_from_json(v, flags, depth, err);
+            return write_tagged(b, tag, json_object_get(v, tag), flags, depth, err);
+        return write_map(b, v, flags, depth, err);
     }
     }
-    ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: unsupported JSON type");
-    return NULL;
+    return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: unsupported JSON type");
+}
+
+/* The outcome of a write into b: rc, or RESOURCE_EXHAUSTED when b ran out of memory. */
+static int written(const ff_jbuf *b, int rc, ff_error *err)
+{
+    if (rc == 0 && b->failed)
+        return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    return rc;
+}
+
+int fs_value_write(ff_jbuf *b, const json_t *v, unsigned flags, ff_error *err)
+{
+    if (v == NULL)
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: no value");
+    return written(b, write_value(b, v, flags, 0, err), err);
+}
+
+int fs_fields_write(ff_jbuf *b, const json_t *obj, unsigned flags, ff_error *err)
+{
+    if (!json_is_object(obj))
+        return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: document fields must be a JSON object");
+    return written(b, write_fields(b, obj, flags, 0, err), err);
+}
+
+/* Text written by `write` read back as a tree; NULL with err set on failure. */
+static json_t *read_back(int (*write)(ff_jbuf *, const json_t *, unsigned, ff_error *), const json_t *v,
+                         unsigned flags, ff_error *err)
+{
+    char stack[1024];
+    ff_jbuf b;
+    ff_jbuf_init(&b, stack, sizeof(stack), 0);
+    json_t *out = NULL;
+    if (write(&b, v, flags, err) == 0) {
+        out = json_loadb(b.p, b.len, JSON_ALLOW_NUL, NULL);
+        if (out == NULL)
+            ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    }
+    ff_jbuf_release(&b);
+    return out;
 }
 
 json_t *fs_value_from_json(const json_t *v, unsigned flags, ff_error *err)
 {
-    if (v == NULL) {
-        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: no value");
-        return NULL;
-    }
-    return from_json(v, flags, 0, err);
+    return read_back(fs_value_write, v, flags, err);
 }
 
 json_t *fs_fields_from_json(const json_t *obj, unsigned flags, ff_error *err)
 {
-    if (!json_is_object(obj)) {
-        ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: document fields must be a JSON object");
-        return NULL;
-    }
-    json_t *map = map_from_json(obj, flags, 0, err);
-    if (map == NULL)
-        return NULL;
-    json_t *fields = json_object_get(json_object_get(map, "mapValue"), "fields");
-    fields = fields ? json_incref(fields) : json_object();
-    json_decref(map);
-    return fields;
+    return read_back(fs_fields_write, obj, flags, err);
 }
 
 /* ---- Firestore -> plain JSON ---------------------------------------------------------- */

@@ -11,7 +11,8 @@
 
 struct fs_batch {
     fs_db *db;
-    json_t *writes;   /* array of REST Write objects */
+    ff_jbuf writes;   /* the REST Write objects as JSON text, comma-separated */
+    size_t count;     /* how many */
     size_t unguarded; /* writes without a precondition: they make a retry unsafe */
 };
 
@@ -21,11 +22,7 @@ fs_batch *fs_batch_new(fs_db *db)
     if (b == NULL)
         return NULL;
     b->db = db;
-    b->writes = json_array();
-    if (b->writes == NULL) {
-        free(b);
-        return NULL;
-    }
+    ff_jbuf_init(&b->writes, NULL, 0, 0);
     return b;
 }
 
@@ -33,102 +30,158 @@ void fs_batch_free(fs_batch *b)
 {
     if (b == NULL)
         return;
-    json_decref(b->writes);
+    ff_jbuf_release(&b->writes);
     free(b);
 }
 
 size_t fs_batch_count(const fs_batch *b)
 {
-    return json_array_size(b->writes);
+    return b->count;
 }
 
 void fs_batch_clear(fs_batch *b)
 {
-    json_array_clear(b->writes);
+    ff_jbuf_release(&b->writes);
+    b->count = 0;
     b->unguarded = 0;
 }
 
-/* ---- building writes ----------------------------------------------------------------- */
+/* ---- building writes -----------------------------------------------------------------
+ *
+ * Each write is appended to the batch's text as it is added; a write that fails half-way
+ * is cut off again, so the batch holds only whole writes.
+ */
 
-static json_t *precondition_json(const fs_precondition *pre, ff_error *err)
+#define LIT(b, lit) ff_jbuf_raw((b), lit, sizeof(lit) - 1)
+
+/* ,"currentDocument":{...} for pre; nothing for none. 0, or INVALID_ARGUMENT. */
+static int write_precondition(fs_batch *b, const fs_precondition *pre, ff_error *err)
 {
+    ff_jbuf *w = &b->writes;
     switch (pre ? pre->kind : FS_PRE_NONE) {
     case FS_PRE_NONE:
-        return json_null(); /* placeholder meaning "none" */
-    case FS_PRE_EXISTS:
-        return json_pack("{sb}", "exists", 1);
-    case FS_PRE_MISSING:
-        return json_pack("{sb}", "exists", 0);
-    case FS_PRE_UPDATE_TIME:
-        if (pre->update_time != NULL && pre->update_time[0] != '\0')
-            return json_pack("{ss}", "updateTime", pre->update_time);
-        break;
-    }
-    ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: invalid precondition");
-    return NULL;
-}
-
-/* Adds `write` (stolen) with its precondition to the batch. */
-static int add_write(fs_batch *b, json_t *write, const fs_precondition *pre, ff_error *err)
-{
-    json_t *cur = precondition_json(pre, err);
-    if (cur == NULL) {
-        json_decref(write);
-        return FS_INVALID_ARGUMENT;
-    }
-    if (json_is_null(cur))
         b->unguarded++;
-    else
-        json_object_set_new(write, "currentDocument", cur);
-    if (json_array_append_new(b->writes, write) != 0)
-        return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
-    return 0;
+        return 0;
+    case FS_PRE_EXISTS:
+        LIT(w, ",\"currentDocument\":{\"exists\":true}");
+        return 0;
+    case FS_PRE_MISSING:
+        LIT(w, ",\"currentDocument\":{\"exists\":false}");
+        return 0;
+    case FS_PRE_UPDATE_TIME:
+        if (pre->update_time == NULL || pre->update_time[0] == '\0')
+            break;
+        LIT(w, ",\"currentDocument\":{\"updateTime\":");
+        ff_jbuf_string(w, pre->update_time, strlen(pre->update_time));
+        LIT(w, "}");
+        return 0;
+    }
+    return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: invalid precondition");
 }
 
-/* *out = {"name": ..., "fields": ...} for path and plain JSON fields. */
-static int document_json(const fs_batch *b, const char *path, const json_t *fields, json_t **out,
-                         ff_error *err)
+/* "<key>":"{root}/{path}" after checking the path. */
+static int write_name(fs_batch *b, const char *key, const char *path, ff_error *err)
 {
     int rc = fs_path_check(path, FS_PATH_DOC, err);
     if (rc != 0)
         return rc;
-    ff_error cerr = {0};
-    json_t *converted = fs_fields_from_json(fields, b->db->json_flags, &cerr);
-    if (converted == NULL)
-        return ff_error_set(err, cerr.code ? cerr.code : FS_INTERNAL, "%s", cerr.message);
     char *name = fs_full_name(b->db, path);
-    *out = name ? json_pack("{ssso}", "name", name, "fields", converted) : NULL;
-    free(name);
-    if (*out == NULL)
+    if (name == NULL)
         return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    ff_jbuf_string(&b->writes, key, strlen(key));
+    LIT(&b->writes, ":");
+    ff_jbuf_string(&b->writes, name, strlen(name));
+    free(name);
     return 0;
 }
 
-/* The mask for an update: the given paths, or the quoted top-level keys of fields. */
-static json_t *update_mask(const json_t *fields, const char *const *mask)
+/* "update":{"name":...,"fields":{...}} for path and plain JSON fields. */
+static int write_document(fs_batch *b, const char *path, const json_t *fields, ff_error *err)
 {
-    if (mask != NULL)
-        return fs_mask_json(mask);
-    json_t *paths = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)fields, key, v)
-    {
-        char *quoted = fs_field_path_quote(key);
-        json_array_append_new(paths, json_string(quoted));
-        free(quoted);
+    LIT(&b->writes, "\"update\":{");
+    int rc = write_name(b, "name", path, err);
+    if (rc != 0)
+        return rc;
+    LIT(&b->writes, ",\"fields\":");
+    ff_error cerr = {0};
+    rc = fs_fields_write(&b->writes, fields, b->db->json_flags, &cerr);
+    if (rc != 0)
+        return ff_error_set(err, cerr.code ? cerr.code : FS_INTERNAL, "%s", cerr.message);
+    LIT(&b->writes, "}");
+    return 0;
+}
+
+/* ,"updateMask":{"fieldPaths":[...]}: the given paths, or the quoted top-level keys of fields. */
+static int write_mask(ff_jbuf *w, const json_t *fields, const char *const *mask, ff_error *err)
+{
+    LIT(w, ",\"updateMask\":{\"fieldPaths\":[");
+    if (mask != NULL) {
+        for (size_t i = 0; mask[i] != NULL; i++) {
+            if (mask[i][0] == '\0')
+                return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: empty field path in update mask");
+            if (i > 0)
+                LIT(w, ",");
+            ff_jbuf_string(w, mask[i], strlen(mask[i]));
+        }
+    } else {
+        const char *key;
+        json_t *v;
+        int first = 1;
+        json_object_foreach((json_t *)fields, key, v)
+        {
+            char *quoted = fs_field_path_quote(key);
+            if (quoted == NULL)
+                return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+            if (!first)
+                LIT(w, ",");
+            first = 0;
+            ff_jbuf_string(w, quoted, strlen(quoted));
+            free(quoted);
+        }
     }
-    return json_pack("{so}", "fieldPaths", paths);
+    LIT(w, "]}");
+    return 0;
+}
+
+/* Opens a write ("{" after a comma unless first); returns where it started. */
+static size_t begin_write(fs_batch *b)
+{
+    size_t mark = b->writes.len;
+    if (b->count > 0)
+        LIT(&b->writes, ",");
+    LIT(&b->writes, "{");
+    return mark;
+}
+
+/* Closes the write begun at mark, or cuts it off when rc or the buffer failed. */
+static int end_write(fs_batch *b, size_t mark, size_t unguarded, int rc, ff_error *err)
+{
+    if (rc == 0 && b->writes.failed)
+        rc = ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    if (rc == 0) {
+        LIT(&b->writes, "}");
+        rc = b->writes.failed ? ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory") : 0;
+    }
+    if (rc != 0) {
+        b->writes.failed = 0;
+        b->writes.len = mark;
+        if (b->writes.p != NULL)
+            b->writes.p[mark] = '\0';
+        b->unguarded = unguarded;
+        return rc;
+    }
+    b->count++;
+    return 0;
 }
 
 int fs_batch_set(fs_batch *b, const char *path, const json_t *fields, const fs_precondition *pre,
                  ff_error *err)
 {
-    json_t *doc = NULL;
-    int rc = document_json(b, path, fields, &doc, err);
-    if (rc != 0)
-        return rc;
-    return add_write(b, json_pack("{so}", "update", doc), pre, err);
+    size_t unguarded = b->unguarded, mark = begin_write(b);
+    int rc = write_document(b, path, fields, err);
+    if (rc == 0)
+        rc = write_precondition(b, pre, err);
+    return end_write(b, mark, unguarded, rc, err);
 }
 
 int fs_batch_create(fs_batch *b, const char *path, const json_t *fields, ff_error *err)
@@ -140,30 +193,22 @@ int fs_batch_create(fs_batch *b, const char *path, const json_t *fields, ff_erro
 int fs_batch_update(fs_batch *b, const char *path, const json_t *fields, const char *const *mask,
                     const fs_precondition *pre, ff_error *err)
 {
-    json_t *doc = NULL;
-    int rc = document_json(b, path, fields, &doc, err);
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; mask != NULL && mask[i] != NULL; i++)
-        if (mask[i][0] == '\0') {
-            json_decref(doc);
-            return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: empty field path in update mask");
-        }
-    return add_write(b, json_pack("{soso}", "update", doc, "updateMask", update_mask(fields, mask)), pre,
-                     err);
+    size_t unguarded = b->unguarded, mark = begin_write(b);
+    int rc = write_document(b, path, fields, err);
+    if (rc == 0)
+        rc = write_mask(&b->writes, fields, mask, err);
+    if (rc == 0)
+        rc = write_precondition(b, pre, err);
+    return end_write(b, mark, unguarded, rc, err);
 }
 
 int fs_batch_delete(fs_batch *b, const char *path, const fs_precondition *pre, ff_error *err)
 {
-    int rc = fs_path_check(path, FS_PATH_DOC, err);
-    if (rc != 0)
-        return rc;
-    char *name = fs_full_name(b->db, path);
-    if (name == NULL)
-        return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
-    json_t *write = json_pack("{ss}", "delete", name);
-    free(name);
-    return add_write(b, write, pre, err);
+    size_t unguarded = b->unguarded, mark = begin_write(b);
+    int rc = write_name(b, "delete", path, err);
+    if (rc == 0)
+        rc = write_precondition(b, pre, err);
+    return end_write(b, mark, unguarded, rc, err);
 }
 
 /* ---- commit -------------------------------------------------------------------------- */
@@ -171,16 +216,27 @@ int fs_batch_delete(fs_batch *b, const char *path, const fs_precondition *pre, f
 int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_time_out, char *update_time_out,
                  ff_error *err)
 {
-    json_t *body = json_pack("{sO}", "writes", b->writes), *res = NULL;
-    if (txn != NULL)
-        json_object_set_new(body, "transaction", json_string(txn));
+    char stack[2048];
+    ff_jbuf body;
+    ff_jbuf_init(&body, stack, sizeof(stack), 0);
+    LIT(&body, "{\"writes\":[");
+    if (b->count > 0)
+        ff_jbuf_raw(&body, b->writes.p, b->writes.len);
+    LIT(&body, "]");
+    if (txn != NULL) {
+        LIT(&body, ",\"transaction\":");
+        ff_jbuf_string(&body, txn, strlen(txn));
+    }
+    LIT(&body, "}");
     /* A commit that may have landed is repeated only when every write carries a
      * precondition, so a repeat fails instead of applying twice (or over a newer write).
      * A transaction's commit is never repeated: run the transaction again instead. */
-    int safe = txn == NULL && b->unguarded == 0 && fs_batch_count(b) > 0;
+    int safe = txn == NULL && b->unguarded == 0 && b->count > 0;
     char *url = fs_strfmt("%s:commit", db->root);
-    int rc = url ? fs_call(db, "POST", url, body, safe ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY, &res, err)
-                 : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    json_t *res = NULL;
+    int rc = url && !body.failed ? fs_call_text(db, "POST", url, body.p, body.len,
+                                                safe ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY, &res, err)
+                                 : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
     if (rc == 0) {
         if (commit_time_out != NULL)
             fs_copy_time(commit_time_out, res, "commitTime");
@@ -190,7 +246,7 @@ int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_tim
     }
     free(url);
     json_decref(res);
-    json_decref(body);
+    ff_jbuf_release(&body);
     return rc;
 }
 

@@ -84,7 +84,8 @@ static int call(const char *method, const char *url, json_t *body, int retry, lo
     memset(res, 0, sizeof(*res));
     if (gcp_auth_header(GCP_SERVICE_TASKS, auth, sizeof(auth), &aerr) != 0)
         return ff_error_set(err, GCP_TASKS_ERR_AUTH, "%s: no credentials: %s", what, aerr.message);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    size_t text_len = 0;
+    char *text = body ? ff_json_text(body, &text_len) : NULL;
     if (body != NULL && text == NULL)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "%s: cannot serialize the request", what);
     /* Authorization first: a call without a body sends no Content-Type */
@@ -95,7 +96,7 @@ static int call(const char *method, const char *url, json_t *body, int retry, lo
         .headers = auth[0] ? hdr : hdr + 1,
         .n_headers = (size_t)(auth[0] != 0) + (text != NULL),
         .body = text,
-        .body_len = text ? strlen(text) : 0,
+        .body_len = text_len,
         .timeout_ms = timeout_ms > 0 ? timeout_ms : 10000,
         .retry = retry,
     };

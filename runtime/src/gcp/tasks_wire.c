@@ -80,8 +80,9 @@ static json_t *headers_json(const gcp_tasks_task *t)
 
 static json_t *http_request_json(const gcp_tasks_task *t, ff_error *err)
 {
-    char *body = json_dumps(t->body, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *b64 = body ? gcp_b64_encode((const unsigned char *)body, strlen(body)) : NULL;
+    size_t len = 0;
+    char *body = ff_json_text(t->body, &len);
+    char *b64 = body ? gcp_b64_encode((const unsigned char *)body, len) : NULL;
     free(body);
     if (b64 == NULL) {
         ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: cannot encode the task body");
