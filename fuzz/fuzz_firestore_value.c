@@ -21,6 +21,10 @@
  * the status-name table and the Google error-body reader, and both the JSON and the
  * path go through the batch write builders (set, update with and without a mask, create,
  * delete), whose write count must match the calls that succeeded.
+ * The one-pass Document reader (fs_doc_parse) reads the same bytes as text: whatever it
+ * accepts json_loadb + fs_doc_from_rest accepts and reads the same (name, fields, times);
+ * whatever they accept it accepts too, unless the text repeats a key (jansson keeps the
+ * last, a typed value then has two members for the reader) or nests past 1000 levels.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +186,37 @@ static void check_paths(const char *s)
     check_writes(NULL, s);
 }
 
+static void check_doc_reader(const uint8_t *data, size_t size)
+{
+    ff_error e1 = {0}, e2 = {0};
+    fs_doc *fast = fs_doc_parse(g_db, (const char *)data, size, &e1);
+    json_t *x = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+    fs_doc *ref = x ? fs_doc_from_rest(g_db, x, &e2) : NULL;
+    if (fast != NULL) {
+        FZ_ASSERT(ref != NULL, "fs_doc_parse accepted what json_loadb + fs_doc_from_rest refuse");
+        FZ_ASSERT(strcmp(fast->name, ref->name) == 0 && strcmp(fast->path, ref->path) == 0 &&
+                      strcmp(fast->id, ref->id) == 0,
+                  "fs_doc_parse: another name");
+        FZ_ASSERT(json_equal(fast->fields, ref->fields), "fs_doc_parse: other fields");
+        FZ_ASSERT(strcmp(fast->create_time, ref->create_time) == 0 &&
+                      strcmp(fast->update_time, ref->update_time) == 0,
+                  "fs_doc_parse: other times");
+    } else {
+        FZ_ASSERT(e1.code != 0, "fs_doc_parse refused without an error code");
+        json_t *strict =
+            ref ? json_loadb((const char *)data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL) : NULL;
+        FZ_ASSERT(strict == NULL || fz_json_depth(strict) > 1000,
+                  "fs_doc_parse refused a document the reference reads");
+        json_decref(strict);
+    }
+    fs_doc_free(fast);
+    fs_doc_free(ref);
+    json_decref(x);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_doc_reader(data, size);
     char *s = strndup((const char *)data, size);
     if (s != NULL)
         check_paths(s);

@@ -172,27 +172,13 @@ static void check_raw(const uint8_t *data, size_t size)
     free(s);
 }
 
-/* Nesting depth of v (containers count one each). */
-static int depth_of(const json_t *v)
-{
-    int d = 0;
-    const char *key;
-    json_t *m;
-    size_t i;
-    if (json_is_object(v))
-        json_object_foreach((json_t *)v, key, m) if (depth_of(m) > d) d = depth_of(m);
-    if (json_is_array(v))
-        json_array_foreach(v, i, m) if (depth_of(m) > d) d = depth_of(m);
-    return json_is_object(v) || json_is_array(v) ? d + 1 : d;
-}
-
 static void check_serializer(const json_t *v)
 {
     char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     size_t len = 0;
     char *got = ff_json_text(v, &len);
     if (got == NULL)
-        FZ_ASSERT(depth_of(v) > 512, "ff_json_text refused a value jansson writes");
+        FZ_ASSERT(fz_json_depth(v) > 512, "ff_json_text refused a value jansson writes");
     else
         FZ_ASSERT(want != NULL && len == strlen(want) && memcmp(got, want, len) == 0,
                   "ff_json_text and json_dumps differ");

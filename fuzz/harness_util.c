@@ -152,3 +152,26 @@ void fz_logs_check(void)
     g_log_buf = NULL;
     g_log_len = 0;
 }
+
+int fz_json_depth(const json_t *v)
+{
+    int d = 0;
+    const char *key;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, m)
+        {
+            int dm = fz_json_depth(m);
+            d = dm > d ? dm : d;
+        }
+    }
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, m)
+        {
+            int dm = fz_json_depth(m);
+            d = dm > d ? dm : d;
+        }
+    }
+    return json_is_object(v) || json_is_array(v) ? d + 1 : d;
+}

@@ -49,6 +49,9 @@ int fz_request_from_http(ff_request *req, const fz_http *h, const char *skip_hea
 /* Points the runtime's logger at /dev/null so harness runs stay fast and quiet. */
 void fz_quiet_logs(void);
 
+/* Nesting depth of a JSON value: each object or array counts one. */
+int fz_json_depth(const json_t *v);
+
 /*
  * Captures what the logger writes from now on (in memory) until fz_logs_check, which
  * asserts that every captured line is a Cloud Logging JSON object with a string

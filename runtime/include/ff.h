@@ -148,6 +148,9 @@ void ff_jbuf_release(ff_jbuf *b);
 /* v as compact JSON text, malloc'd (the caller frees), length in *len (may be NULL); NULL
  * on out of memory or a value nested deeper than 512 levels. */
 char *ff_json_text(const json_t *v, size_t *len);
+/* 1 when the n bytes at s are valid UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF), else 0. */
+int ff_utf8_valid(const char *s, size_t n);
 
 /* ---- CloudEvents ------------------------------------------------------------- */
 

@@ -111,6 +111,54 @@ Test(commit, invalid_write_leaves_batch_unchanged)
     json_decref(bad);
 }
 
+/* A refused write in the middle leaves the writes around it whole: the commit applies both. */
+Test(commit, writes_around_a_refused_one_still_commit)
+{
+    char a[128], c[128];
+    path_of(a, sizeof(a), "a");
+    path_of(c, sizeof(c), "c");
+    fs_batch *batch = fs_batch_new(db);
+    json_t *f = json_pack("{si}", "v", 1);
+    json_t *bad = json_pack("{s:s, s{si}}", "first", "written", "x", "$timestamp", 5);
+    ff_error err = {0};
+    cr_assert_eq(fs_batch_create(batch, a, f, &err), 0, "%s", err.message);
+    cr_assert_eq(fs_batch_set(batch, c, bad, NULL, &err), FS_INVALID_ARGUMENT);
+    cr_assert_eq(fs_batch_update(batch, c, f, (const char *const[]){"v", "", NULL}, NULL, &err),
+                 FS_INVALID_ARGUMENT);
+    cr_assert_eq(fs_batch_create(batch, c, f, &err), 0, "%s", err.message);
+    cr_assert_eq(fs_batch_count(batch), 2);
+    cr_assert_eq(fs_commit(db, batch, NULL, &err), 0, "%s", err.message);
+    json_t *ra = fst_raw_get(a), *rc = fst_raw_get(c);
+    cr_expect_not_null(ra);
+    cr_expect_not_null(rc);
+    cr_expect_null(json_object_get(json_object_get(rc, "fields"), "first"), "the refused write's half landed");
+    json_decref(ra);
+    json_decref(rc);
+    fs_batch_free(batch);
+    json_decref(f);
+    json_decref(bad);
+}
+
+/* Names and field names that JSON must escape reach Firestore as they are. */
+Test(commit, names_and_fields_with_quotes_backslashes_and_unicode)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s/q\"uo\\te \xc3\xa9\xe2\x82\xac", coll);
+    json_t *f = json_pack("{s:s, s:s}", "k\"ey\\", "v\n\x01\"", "\xc3\xa9", "\xf0\x9f\x98\x80");
+    fs_batch *batch = fs_batch_new(db);
+    ff_error err = {0};
+    cr_assert_eq(fs_batch_create(batch, p, f, &err), 0, "%s", err.message);
+    cr_assert_eq(fs_batch_update(batch, p, f, NULL, &(fs_precondition){FS_PRE_EXISTS, NULL}, &err), 0);
+    cr_assert_eq(fs_commit(db, batch, NULL, &err), 0, "%s", err.message);
+    fs_doc *doc = NULL;
+    cr_assert_eq(fs_doc_get(db, p, NULL, &doc, &err), 0, "%s", err.message);
+    cr_expect_str_eq(doc->path, p);
+    cr_expect(json_equal(doc->fields, f), "fields changed on the way");
+    fs_doc_free(doc);
+    fs_batch_free(batch);
+    json_decref(f);
+}
+
 Test(commit, empty_batch_commits)
 {
     fs_batch *batch = fs_batch_new(db);

@@ -86,6 +86,20 @@ static size_t utf8_next(const unsigned char *s, size_t left, uint32_t *cp)
     return *cp < min[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF) ? 0 : n;
 }
 
+int ff_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+    while (n > 0) {
+        size_t len = *p < 0x80 ? 1 : utf8_next(p, n, &cp);
+        if (len == 0)
+            return 0;
+        p += len;
+        n -= len;
+    }
+    return 1;
+}
+
 static void put_u16(ff_jbuf *b, uint32_t u)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -253,20 +253,6 @@ static int map_failure(const char *op, const gcp_http_response *res, ff_error *e
                         res->attempts > 1 ? " (after retries)" : "");
 }
 
-static int parse_body(const gcp_http_response *res, json_t **out, ff_error *err)
-{
-    if (out == NULL)
-        return 0;
-    *out = NULL;
-    if (res->body_len == 0)
-        return 0;
-    json_error_t jerr;
-    *out = json_loadb(res->body, res->body_len, JSON_DECODE_ANY, &jerr);
-    if (*out == NULL)
-        return ff_error_set(err, FS_UNKNOWN, "firestore: unreadable response: %s", jerr.text);
-    return 0;
-}
-
 int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *body, int retry, json_t **out,
             ff_error *err)
 {
@@ -285,8 +271,26 @@ int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *b
 int fs_call_text(fs_db *db, const char *method, const char *url_path, const char *text, size_t text_len,
                  int retry, json_t **out, ff_error *err)
 {
+    char *answer = NULL;
+    size_t len = 0;
     if (out != NULL)
         *out = NULL;
+    int rc = fs_call_raw(db, method, url_path, text, text_len, retry, out ? &answer : NULL, &len, err);
+    if (rc == 0 && answer != NULL) {
+        json_error_t jerr;
+        *out = json_loadb(answer, len, JSON_DECODE_ANY, &jerr);
+        if (*out == NULL)
+            rc = ff_error_set(err, FS_UNKNOWN, "firestore: unreadable response: %s", jerr.text);
+    }
+    free(answer);
+    return rc;
+}
+
+int fs_call_raw(fs_db *db, const char *method, const char *url_path, const char *text, size_t text_len,
+                int retry, char **answer, size_t *answer_len, ff_error *err)
+{
+    if (answer != NULL)
+        *answer = NULL;
     if (deadline_passed())
         return ff_error_set(err, FS_DEADLINE_EXCEEDED, "firestore: deadline passed before the call");
     char auth[4096];
@@ -320,8 +324,11 @@ int fs_call_text(fs_db *db, const char *method, const char *url_path, const char
         rc = ff_error_set(err, FS_UNAVAILABLE, "firestore %s: UNAVAILABLE: %s", op, herr.message);
     else if (res.status < 200 || res.status >= 300)
         rc = map_failure(op, &res, err);
-    else
-        rc = parse_body(&res, out, err);
+    else if (answer != NULL && res.body_len > 0) {
+        *answer = res.body; /* handed over */
+        *answer_len = res.body_len;
+        res.body = NULL;
+    }
     gcp_http_response_free(&res);
     free(url);
     return rc;

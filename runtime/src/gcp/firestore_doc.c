@@ -35,16 +35,18 @@ void fs_doc_list_free(fs_doc_list *list)
     list->n = 0;
 }
 
-fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *rest, ff_error *err)
+fs_doc *fs_doc_new(const fs_db *db, const char *name, json_t *fields, const char *create_time,
+                   const char *update_time, ff_error *err)
 {
-    const char *name = json_string_value(json_object_get(rest, "name"));
     if (name == NULL) {
+        json_decref(fields);
         ff_error_set(err, FS_UNKNOWN, "firestore: document without a name in response");
         return NULL;
     }
     fs_doc *doc = calloc(1, sizeof(*doc));
-    if (doc == NULL || (doc->name = strdup(name)) == NULL) {
+    if (doc == NULL || fields == NULL || (doc->name = strdup(name)) == NULL) {
         free(doc);
+        json_decref(fields);
         ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
         return NULL;
     }
@@ -53,14 +55,24 @@ fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *rest, ff_error *err)
     doc->path = under_root ? doc->name + root_len + 1 : doc->name;
     const char *slash = strrchr(doc->name, '/');
     doc->id = slash ? slash + 1 : doc->name;
-    doc->fields = fs_fields_to_json(json_object_get(rest, "fields"), err);
-    if (doc->fields == NULL) {
-        fs_doc_free(doc);
+    doc->fields = fields;
+    snprintf(doc->create_time, FS_TIME_SIZE, "%s", create_time ? create_time : "");
+    snprintf(doc->update_time, FS_TIME_SIZE, "%s", update_time ? update_time : "");
+    return doc;
+}
+
+fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *rest, ff_error *err)
+{
+    const char *name = json_string_value(json_object_get(rest, "name"));
+    if (name == NULL) {
+        ff_error_set(err, FS_UNKNOWN, "firestore: document without a name in response");
         return NULL;
     }
-    fs_copy_time(doc->create_time, rest, "createTime");
-    fs_copy_time(doc->update_time, rest, "updateTime");
-    return doc;
+    json_t *fields = fs_fields_to_json(json_object_get(rest, "fields"), err);
+    if (fields == NULL)
+        return NULL;
+    return fs_doc_new(db, name, fields, json_string_value(json_object_get(rest, "createTime")),
+                      json_string_value(json_object_get(rest, "updateTime")), err);
 }
 
 int fs_doc_get(fs_db *db, const char *path, const char *const *mask, fs_doc **out, ff_error *err)
@@ -75,14 +87,15 @@ int fs_doc_get(fs_db *db, const char *path, const char *const *mask, fs_doc **ou
     free(query);
     if (url == NULL)
         return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
-    json_t *res = NULL;
-    rc = fs_call(db, "GET", url, NULL, GCP_HTTP_RETRY_SAFE, &res, err);
+    char *text = NULL;
+    size_t len = 0;
+    rc = fs_call_raw(db, "GET", url, NULL, 0, GCP_HTTP_RETRY_SAFE, &text, &len, err);
     free(url);
     if (rc == 0) {
-        *out = fs_doc_from_rest(db, res, err);
-        rc = *out ? 0 : FS_UNKNOWN;
+        *out = fs_doc_parse(db, text, len, err);
+        rc = *out ? 0 : err->code ? err->code : FS_UNKNOWN;
     }
-    json_decref(res);
+    free(text);
     return rc;
 }
 

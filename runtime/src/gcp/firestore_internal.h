@@ -29,6 +29,10 @@ int fs_call(fs_db *db, const char *method, const char *url_path, const json_t *b
 /* fs_call with the body as JSON text already written (may be NULL). */
 int fs_call_text(fs_db *db, const char *method, const char *url_path, const char *body, size_t body_len,
                  int retry, json_t **out, ff_error *err);
+/* fs_call_text that hands over the response body unparsed: *text (malloc'd, NUL-terminated,
+ * the caller frees; NULL for an empty body) and its length. */
+int fs_call_raw(fs_db *db, const char *method, const char *url_path, const char *body, size_t body_len,
+                int retry, char **text, size_t *text_len, ff_error *err);
 
 /*
  * Retry policy of a read. Outside a transaction a read is always safe to repeat. Inside
@@ -72,10 +76,20 @@ json_t *fs_mask_json(const char *const *mask);
 int fs_value_write(ff_jbuf *b, const json_t *v, unsigned flags, ff_error *err);
 int fs_fields_write(ff_jbuf *b, const json_t *obj, unsigned flags, ff_error *err);
 
+/* The reserved key of a one-member object that reads as a tagged value ("$timestamp",
+ * "$map"...), else NULL. */
+const char *fs_value_tag(const json_t *obj);
+
 /* ---- documents (firestore_doc.c) -------------------------------------------------- */
 
 /* Parses a REST Document into a new fs_doc; NULL with err on malformed input. */
 fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *doc, ff_error *err);
+/* The same from the Document's JSON text, in one pass (firestore_read.c). */
+fs_doc *fs_doc_parse(const fs_db *db, const char *text, size_t len, ff_error *err);
+/* A new fs_doc: name copied (NULL: "document without a name"), fields stolen (plain JSON),
+ * times copied (NULL: ""). NULL with err set on failure, fields then released. */
+fs_doc *fs_doc_new(const fs_db *db, const char *name, json_t *fields, const char *create_time,
+                   const char *update_time, ff_error *err);
 /* batchGet, inside a transaction when txn is not NULL (base64 ID). */
 int fs_batch_get_in(fs_db *db, const char *txn, const char *const *paths, size_t n, const char *const *mask,
                     fs_doc **out, ff_error *err);

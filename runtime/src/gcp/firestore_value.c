@@ -18,7 +18,7 @@
 static const char *const tags[] = {"$double", "$timestamp", "$bytes", "$reference", "$geoPoint", "$map"};
 
 /* The tag of a one-member object whose key is reserved, else NULL. */
-static const char *tag_of(const json_t *obj)
+const char *fs_value_tag(const json_t *obj)
 {
     if (!json_is_object(obj) || json_object_size(obj) != 1)
         return NULL;
@@ -220,7 +220,7 @@ static int write_value(ff_jbuf *b, const json_t *v, unsigned flags, int depth, f
     case JSON_ARRAY:
         return write_array(b, v, flags, depth, err);
     case JSON_OBJECT: {
-        const char *tag = tag_of(v);
+        const char *tag = fs_value_tag(v);
         if (tag != NULL)
             return write_tagged(b, tag, json_object_get(v, tag), flags, depth, err);
         return write_map(b, v, flags, depth, err);
@@ -378,7 +378,7 @@ static json_t *map_to_json(const json_t *v, int depth, ff_error *err)
         return bad_value("mapValue", err);
     json_t *out = fields_to_json(json_object_get(v, "fields"), depth, err);
     /* a map that looks like a tagged value is escaped so it reads back as a map */
-    if (out != NULL && tag_of(out) != NULL)
+    if (out != NULL && fs_value_tag(out) != NULL)
         return json_pack("{so}", "$map", out);
     return out;
 }
