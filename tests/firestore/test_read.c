@@ -150,3 +150,33 @@ Test(read, values_nested_past_the_bound_are_refused)
     cr_expect_null(fs_doc_parse(db, text, strlen(text), &err));
     cr_expect(strstr(err.message, "nested too deep") != NULL, "%s", err.message);
 }
+
+Test(read, commit_answers_give_the_commit_time_and_the_first_update_time)
+{
+    const struct {
+        const char *text, *commit, *update;
+    } ok[] = {
+        {"{\"writeResults\":[{\"updateTime\":\"u1\",\"transformResults\":[{\"integerValue\":\"1\"}]},"
+         "{\"updateTime\":\"u2\"}],\"commitTime\":\"c\"}",
+         "c", "u1"},
+        {"{\"commitTime\":\"c\"}", "c", ""},                                    /* an empty batch */
+        {"{\"writeResults\":[{}],\"commitTime\":\"c\"}", "c", ""},              /* a delete */
+        {"{\"writeResults\":{\"updateTime\":\"u\"},\"commitTime\":1}", "", ""}, /* odd shapes read as none */
+        {"{\"writeResults\":[\"u\",{\"updateTime\":\"u2\"}]}", "", ""},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char commit[FS_TIME_SIZE] = "x", update[FS_TIME_SIZE] = "x";
+        ff_error err = {0};
+        cr_assert_eq(fs_commit_parse(ok[i].text, strlen(ok[i].text), commit, update, &err), 0, "%s: %s",
+                     ok[i].text, err.message);
+        cr_expect_str_eq(commit, ok[i].commit, "%s", ok[i].text);
+        cr_expect_str_eq(update, ok[i].update, "%s", ok[i].text);
+    }
+    const char *bad[] = {"", "[]", "{\"commitTime\":\"c\"", "{\"commitTime\":\"\xff\"}", "{} {}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ff_error err = {0};
+        cr_expect_eq(fs_commit_parse(bad[i], strlen(bad[i]), NULL, NULL, &err), FS_UNKNOWN, "accepted: %s",
+                     bad[i]);
+        cr_expect(strstr(err.message, "unreadable response") != NULL, "%s", err.message);
+    }
+}

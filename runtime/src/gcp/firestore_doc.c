@@ -9,12 +9,6 @@
 
 #include "firestore_internal.h"
 
-void fs_copy_time(char dst[FS_TIME_SIZE], const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    snprintf(dst, FS_TIME_SIZE, "%s", s ? s : "");
-}
-
 void fs_doc_free(fs_doc *doc)
 {
     if (doc == NULL)

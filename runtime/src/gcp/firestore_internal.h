@@ -86,6 +86,10 @@ const char *fs_value_tag(const json_t *obj);
 fs_doc *fs_doc_from_rest(const fs_db *db, const json_t *doc, ff_error *err);
 /* The same from the Document's JSON text, in one pass (firestore_read.c). */
 fs_doc *fs_doc_parse(const fs_db *db, const char *text, size_t len, ff_error *err);
+/* A commit answer's commitTime and first updateTime ("" when absent; either out may be
+ * NULL). 0, or FS_UNKNOWN with err set when the text is not a JSON object. */
+int fs_commit_parse(const char *text, size_t len, char *commit_time_out, char *update_time_out,
+                    ff_error *err);
 /* A new fs_doc: name copied (NULL: "document without a name"), fields stolen (plain JSON),
  * times copied (NULL: ""). NULL with err set on failure, fields then released. */
 fs_doc *fs_doc_new(const fs_db *db, const char *name, json_t *fields, const char *create_time,
@@ -106,8 +110,5 @@ void fs_batch_clear(fs_batch *b);
 
 /* A new formatted string (malloc'd), or NULL when out of memory. */
 char *fs_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Copies a JSON string member into a fixed buffer ("" when absent). */
-void fs_copy_time(char dst[FS_TIME_SIZE], const json_t *obj, const char *key);
 
 #endif

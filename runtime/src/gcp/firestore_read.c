@@ -584,7 +584,7 @@ typedef struct doc_ctx {
     char create_time[FS_TIME_SIZE], update_time[FS_TIME_SIZE];
 } doc_ctx;
 
-/* A timestamp member: copied (truncated as fs_copy_time does) when a string, else "". */
+/* A timestamp member: copied (truncated to FS_TIME_SIZE) when a string, else "". */
 static int time_member(reader *r, char dst[FS_TIME_SIZE])
 {
     dst[0] = '\0';
@@ -652,4 +652,71 @@ fs_doc *fs_doc_parse(const fs_db *db, const char *text, size_t len, ff_error *er
         json_decref(d.fields);
     free(d.name);
     return doc;
+}
+
+/* ---- commit answers ------------------------------------------------------------------ */
+
+typedef struct commit_ctx {
+    char commit_time[FS_TIME_SIZE], update_time[FS_TIME_SIZE];
+} commit_ctx;
+
+static int first_result_member(reader *r, const char *key, size_t len, void *ctx)
+{
+    return strcmp(key, "updateTime") == 0 ? time_member(r, ctx) : skip_value(r, 2);
+}
+
+/* writeResults: the first result's updateTime; anything but an array of objects reads as none. */
+static int write_results(reader *r, commit_ctx *c)
+{
+    ws(r);
+    if (r->p >= r->end || *r->p != '[')
+        return skip_value(r, 1);
+    r->p++;
+    if (accept(r, ']'))
+        return 0;
+    int i = 0;
+    do {
+        ws(r);
+        int first_object = i++ == 0 && r->p < r->end && *r->p == '{';
+        if (first_object)
+            r->p++;
+        if (first_object ? read_members(r, first_result_member, c->update_time) : skip_value(r, 2))
+            return -1;
+    } while (accept(r, ','));
+    return expect(r, ']');
+}
+
+static int commit_member(reader *r, const char *key, size_t len, void *ctx)
+{
+    commit_ctx *c = ctx;
+    if (strcmp(key, "commitTime") == 0)
+        return time_member(r, c->commit_time);
+    if (strcmp(key, "writeResults") == 0)
+        return write_results(r, c);
+    return skip_value(r, 1);
+}
+
+int fs_commit_parse(const char *text, size_t len, char *commit_time_out, char *update_time_out, ff_error *err)
+{
+    reader r = {.p = text ? text : "", .end = text ? text + len : "", .err = err};
+    commit_ctx c = {"", ""};
+    ws(&r);
+    int rc = r.p < r.end && *r.p == '{' ? 0 : -1;
+    if (rc == 0) {
+        r.p++;
+        rc = read_members(&r, commit_member, &c);
+    }
+    ws(&r);
+    if (rc == 0 && r.p != r.end)
+        rc = -1;
+    free(r.tmp);
+    if (rc != 0) {
+        fail(&r, "not a commit answer");
+        return FS_UNKNOWN;
+    }
+    if (commit_time_out != NULL)
+        memcpy(commit_time_out, c.commit_time, FS_TIME_SIZE);
+    if (update_time_out != NULL)
+        memcpy(update_time_out, c.update_time, FS_TIME_SIZE);
+    return 0;
 }

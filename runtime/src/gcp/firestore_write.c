@@ -232,20 +232,16 @@ int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_tim
      * precondition, so a repeat fails instead of applying twice (or over a newer write).
      * A transaction's commit is never repeated: run the transaction again instead. */
     int safe = txn == NULL && b->unguarded == 0 && b->count > 0;
-    char *url = fs_strfmt("%s:commit", db->root);
-    json_t *res = NULL;
-    int rc = url && !body.failed ? fs_call_text(db, "POST", url, body.p, body.len,
-                                                safe ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY, &res, err)
-                                 : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
-    if (rc == 0) {
-        if (commit_time_out != NULL)
-            fs_copy_time(commit_time_out, res, "commitTime");
-        if (update_time_out != NULL)
-            fs_copy_time(update_time_out, json_array_get(json_object_get(res, "writeResults"), 0),
-                         "updateTime");
-    }
+    char *url = fs_strfmt("%s:commit", db->root), *answer = NULL;
+    size_t answer_len = 0;
+    int rc = url && !body.failed
+                 ? fs_call_raw(db, "POST", url, body.p, body.len,
+                               safe ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY, &answer, &answer_len, err)
+                 : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
+    if (rc == 0)
+        rc = fs_commit_parse(answer, answer_len, commit_time_out, update_time_out, err);
+    free(answer);
     free(url);
-    json_decref(res);
     ff_jbuf_release(&body);
     return rc;
 }
