@@ -67,6 +67,8 @@ E2E_TEST(task_delivery, duplicate_while_running_is_skipped)
     th_response_free(&res);
     fs_doc *done = e2e_wait_job(&t, id, "completed", 10000);
     cr_expect(json_equal(json_object_get(done->fields, "startedAt"), started), "startedAt changed");
+    /* the "job completed" line is written just after its commit, which the test may see first */
+    spawn_wait_stdout(t.srv.proc, "\"message\":\"job completed\"", 5000);
     cr_expect_eq(e2e_log_count(&t.srv, "job started", id), 1);
     cr_expect_eq(e2e_log_count(&t.srv, "job completed", id), 1);
     json_decref(started);
