@@ -48,7 +48,7 @@ static int warm_tasks(int64_t deadline, ff_error *err)
 
 long pipeline_warmup(int tasks)
 {
-    /* Locally the emulators answer in microseconds and nothing waits on a probe: start at once. */
+    /* Locally nothing waits on a startup probe: start at once (the cold start stays the runtime's own). */
     if (pipeline_config_get()->emulator_mode)
         return 0;
     int64_t t0 = ff_now_mono_ms(), deadline = t0 + WARMUP_BUDGET_MS;
