@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # usage: bench/pipeline.sh   (make bench; BUILD=dir, BENCH_LATENCY_N=200, BENCH_SECONDS=10,
-#        BENCH_FIRST_WARM=100)
+#        BENCH_FIRST_WARM=100, BENCH_FIRST_SERVERS=5)
 # Pipeline figures: the server's first start request against warm ones (emulator mode,
-# then production mode on a second server: fake metadata server, FIRESTORE_ENDPOINT),
+# then production mode on BENCH_FIRST_SERVERS fresh servers, the median taken: fake
+# metadata server, FIRESTORE_ENDPOINT),
 # startTransformPipeline latency and throughput beside the cost of the same Firestore/Cloud
 # Tasks calls made directly, measured in the same run, the server's CPU per start request
 # (utime + stime from /proc/PID/stat over the run / requests); job lifecycle time minus
