@@ -38,6 +38,10 @@ int gcp_curl_open(const char *soname, gcp_curl_api *a, ff_error *err)
         {"curl_slist_free_all", (void **)&a->slist_free_all},
         {"curl_share_init", (void **)&a->share_init},
         {"curl_share_setopt", (void **)&a->share_setopt},
+        {"curl_url", (void **)&a->url},
+        {"curl_url_set", (void **)&a->url_set},
+        {"curl_url_cleanup", (void **)&a->url_cleanup},
+        {"curl_version_info", (void **)&a->version_info},
     };
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
         if (resolve(lib, soname, fns[i].name, fns[i].slot, err) != 0) {

@@ -24,6 +24,10 @@ typedef struct gcp_curl_api {
     void (*slist_free_all)(struct curl_slist *list);
     CURLSH *(*share_init)(void);
     CURLSHcode (*share_setopt)(CURLSH *share, CURLSHoption option, ...);
+    CURLU *(*url)(void);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart part, const char *content, unsigned int flags);
+    void (*url_cleanup)(CURLU *u);
+    curl_version_info_data *(*version_info)(CURLversion age);
 } gcp_curl_api;
 
 /* The soname of libcurl's current ABI; the build links against the same one. */
