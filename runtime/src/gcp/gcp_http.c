@@ -212,7 +212,7 @@ static CURLcode perform_once(gcp_http_handle *hh, const gcp_http_request *req, s
     gcp_http_lib->easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
     gcp_http_lib->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     set_method(h, req);
-    CURLcode rc = gcp_http_lib->easy_perform(h);
+    CURLcode rc = gcp_http_handle_perform(hh);
     if (rc == CURLE_OK)
         gcp_http_lib->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
     return rc;

@@ -16,6 +16,7 @@ struct gcp_http_attempt;
 /* One pooled easy handle and what this client last set on it. */
 typedef struct gcp_http_handle {
     CURL *curl;
+    CURLM *multi;      /* runs curl's transfers (gcp_http_handle_perform); NULL: curl_easy_perform */
     CURLU *url;        /* the call's URL, parsed by us and lent to curl (CURLOPT_CURLU); may be NULL */
     char base[128];    /* "scheme://authority" url holds, when a later URL may reuse it; else "" */
     const char *proxy; /* CURLOPT_PROXY as last set: a string of the proxy snapshot, or NULL */
@@ -41,6 +42,9 @@ void gcp_http_handle_give(gcp_http_handle *hh);
 /* Points the handle at url: the URL string, its parsed form, and the proxy the process
  * environment names for its scheme (read once, see gcp_http_pool.c). */
 void gcp_http_handle_target(gcp_http_handle *hh, const char *url);
+
+/* Runs the transfer set up on the handle, as curl_easy_perform does; its result. */
+CURLcode gcp_http_handle_perform(gcp_http_handle *hh);
 
 /* The callbacks every handle is created with (gcp_http.c); their argument is the handle. */
 size_t gcp_http_on_body(char *data, size_t size, size_t n, void *arg);

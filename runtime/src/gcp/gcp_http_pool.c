@@ -136,6 +136,8 @@ const gcp_curl_api *gcp_http_curl(ff_error *err)
 static void handle_free(gcp_http_handle *hh)
 {
     g_http.curl->easy_cleanup(hh->curl);
+    if (hh->multi != NULL)
+        g_http.curl->multi_cleanup(hh->multi);
     if (hh->url != NULL)
         g_http.curl->url_cleanup(hh->url);
     free(hh);
@@ -155,6 +157,8 @@ static gcp_http_handle *handle_new(void)
         return NULL;
     }
     hh->url = c->url(); /* NULL: calls pass the URL string only, as before */
+    if ((hh->multi = c->multi_init()) != NULL)
+        c->multi_setopt(hh->multi, CURLMOPT_MAXCONNECTS, 2L); /* its cache holds the connections */
     CURL *h = hh->curl;
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
     if (g_http.share != NULL)
@@ -315,4 +319,39 @@ void gcp_http_handle_target(gcp_http_handle *hh, const char *url)
         hh->proxy = proxy;
         hh->proxy_set = 1;
     }
+}
+
+/*
+ * curl_easy_perform's own loop on a multi handle of our own, in the other order: it
+ * waits (poll) before it first drives the transfer, a system call that never finds
+ * anything on a reused connection; this drives first and waits only while the transfer
+ * runs. The wait is curl_multi_poll's, as curl_easy_perform's (it sleeps until curl's next
+ * timeout when there is no socket to watch), and so are the result and its error mapping.
+ */
+CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
+{
+    const gcp_curl_api *c = g_http.curl;
+    if (hh->multi == NULL || c->multi_add_handle(hh->multi, hh->curl) != CURLM_OK)
+        return c->easy_perform(hh->curl);
+    CURLcode rc = CURLE_OK;
+    CURLMcode mc = CURLM_OK;
+    for (int done = 0; !done && mc == CURLM_OK;) {
+        int running = 0, left;
+        mc = c->multi_perform(hh->multi, &running);
+        if (mc != CURLM_OK)
+            break;
+        if (running == 0) {
+            CURLMsg *msg = c->multi_info_read(hh->multi, &left);
+            if (msg != NULL && msg->msg == CURLMSG_DONE) {
+                rc = msg->data.result;
+                done = 1;
+                continue;
+            }
+        }
+        mc = c->multi_poll(hh->multi, NULL, 0, 1000, NULL);
+    }
+    if (mc != CURLM_OK)
+        rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
+    c->multi_remove_handle(hh->multi, hh->curl);
+    return rc;
 }
