@@ -2,7 +2,8 @@
  * gcp_http_pool.c - the client's process-wide libcurl state: the library (loaded at the
  * first call, gcp_curl.h), a share handle for DNS and TLS sessions, and a pool of easy
  * handles that keep their connections and options between calls. Also points a handle at
- * a call's URL as cheaply as libcurl allows (gcp_http_handle_target).
+ * a call's URL as cheaply as libcurl allows (gcp_http_handle_target) and runs its
+ * transfer (gcp_http_handle_perform). Figures: docs/performance.md, "libcurl per call".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,13 +15,13 @@
 
 #define POOL_MAX 64
 
+const gcp_curl_api *gcp_http_lib;
+
 /*
  * Connections are not put in the share handle: libcurl does not support sharing the
  * connection cache between concurrent threads. Instead idle easy handles wait in a pool
  * and keep their own connection caches, so a call on any thread reuses a warm handle.
  */
-const gcp_curl_api *gcp_http_lib;
-
 static struct {
     pthread_once_t once;
     const gcp_curl_api *curl; /* NULL: libcurl could not be loaded (init_err says why) */
@@ -81,7 +82,7 @@ static const char *proxy_for(const char *url)
  */
 const char *gcp_http_accept_encoding = "Accept-Encoding: identity";
 
-static void accept_encoding_once(void)
+static void accept_encoding_init(void)
 {
     static char line[64];
     const curl_version_info_data *v = g_http.curl->version_info(CURLVERSION_NOW);
@@ -113,7 +114,7 @@ static void http_init_once(void)
         return;
     gcp_http_lib = g_http.curl;
     proxy_snapshot();
-    accept_encoding_once();
+    accept_encoding_init();
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&g_http.share_locks[i], NULL);
     g_http.share = g_http.curl->share_init();
