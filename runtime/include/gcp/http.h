@@ -15,6 +15,11 @@
  *     (name resolution, TCP connect or TLS handshake failed).
  * A Retry-After header (seconds) lengthens the wait. Retries stop at max_attempts or
  * when the next attempt would start past deadline_mono_ms.
+ *
+ * Proxies: the environment variables libcurl honours (http_proxy; https_proxy or
+ * HTTPS_PROXY; all_proxy or ALL_PROXY; no_proxy or NO_PROXY; never HTTP_PROXY) are
+ * honoured the same way, but read once, when the client starts (gcp_http_init or the
+ * first call): a change to them later in the process is not seen.
  */
 #ifndef GCP_HTTP_H
 #define GCP_HTTP_H

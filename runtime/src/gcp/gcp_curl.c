@@ -38,6 +38,18 @@ int gcp_curl_open(const char *soname, gcp_curl_api *a, ff_error *err)
         {"curl_slist_free_all", (void **)&a->slist_free_all},
         {"curl_share_init", (void **)&a->share_init},
         {"curl_share_setopt", (void **)&a->share_setopt},
+        {"curl_url", (void **)&a->url},
+        {"curl_url_set", (void **)&a->url_set},
+        {"curl_url_cleanup", (void **)&a->url_cleanup},
+        {"curl_version_info", (void **)&a->version_info},
+        {"curl_multi_init", (void **)&a->multi_init},
+        {"curl_multi_setopt", (void **)&a->multi_setopt},
+        {"curl_multi_add_handle", (void **)&a->multi_add_handle},
+        {"curl_multi_remove_handle", (void **)&a->multi_remove_handle},
+        {"curl_multi_perform", (void **)&a->multi_perform},
+        {"curl_multi_poll", (void **)&a->multi_poll},
+        {"curl_multi_info_read", (void **)&a->multi_info_read},
+        {"curl_multi_cleanup", (void **)&a->multi_cleanup},
     };
     for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
         if (resolve(lib, soname, fns[i].name, fns[i].slot, err) != 0) {

@@ -24,6 +24,18 @@ typedef struct gcp_curl_api {
     void (*slist_free_all)(struct curl_slist *list);
     CURLSH *(*share_init)(void);
     CURLSHcode (*share_setopt)(CURLSH *share, CURLSHoption option, ...);
+    CURLU *(*url)(void);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart part, const char *content, unsigned int flags);
+    void (*url_cleanup)(CURLU *u);
+    curl_version_info_data *(*version_info)(CURLversion age);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_setopt)(CURLM *m, CURLMoption option, ...);
+    CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
+    CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
+    CURLMcode (*multi_perform)(CURLM *m, int *running);
+    CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms, int *ret);
+    CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+    CURLMcode (*multi_cleanup)(CURLM *m);
 } gcp_curl_api;
 
 /* The soname of libcurl's current ABI; the build links against the same one. */

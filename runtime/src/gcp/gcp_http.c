@@ -1,137 +1,28 @@
 /*
- * gcp_http.c - outbound HTTP on libcurl for Google APIs: a pool of reusable easy handles
- * (each keeps its connections alive between calls), a share handle for DNS and TLS
- * sessions, per-attempt timeouts, and retries with backoff that never repeat a write
- * that may have landed (policy in gcp/http.h). libcurl is loaded at the first call
- * (gcp_curl.h).
+ * gcp_http.c - outbound HTTP on libcurl for Google APIs: one call on a pooled easy handle
+ * (gcp_http_pool.c), per-attempt timeouts, and retries with backoff that never repeat a
+ * write that may have landed (policy in gcp/http.h).
  */
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "gcp/http.h"
-#include "gcp_curl.h"
+#include "gcp_http_internal.h"
 
-#define POOL_MAX           64
 #define BODY_MAX           ((size_t)64 << 20) /* a larger response is a bug or an attack */
 #define BACKOFF_BASE_MS    100
 #define BACKOFF_MAX_MS     5000
 #define RETRY_AFTER_MAX_MS 30000
 
-/* ---- process-wide state ----------------------------------------------------------- */
-
-/*
- * Connections are not put in the share handle: libcurl does not support sharing the
- * connection cache between concurrent threads. Instead idle easy handles wait in a pool
- * and keep their own connection caches, so a call on any thread reuses a warm handle.
- */
-static struct {
-    pthread_once_t once;
-    const gcp_curl_api *curl; /* NULL: libcurl could not be loaded (init_err says why) */
-    ff_error init_err;
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t pool_lock;
-    CURL *pool[POOL_MAX];
-    int n_pool;
-} g_http = {.once = PTHREAD_ONCE_INIT, .pool_lock = PTHREAD_MUTEX_INITIALIZER};
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
-{
-    if (data >= 0 && data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_lock(&g_http.share_locks[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *arg)
-{
-    if (data >= 0 && data < CURL_LOCK_DATA_LAST)
-        pthread_mutex_unlock(&g_http.share_locks[data]);
-}
-
-static void http_init_once(void)
-{
-    if ((g_http.curl = gcp_curl_load(&g_http.init_err)) == NULL)
-        return;
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&g_http.share_locks[i], NULL);
-    g_http.share = g_http.curl->share_init();
-    if (g_http.share == NULL)
-        return; /* works without sharing, only slower */
-    g_http.curl->share_setopt(g_http.share, CURLSHOPT_LOCKFUNC, share_lock);
-    g_http.curl->share_setopt(g_http.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    g_http.curl->share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    g_http.curl->share_setopt(g_http.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-}
-
-/* Callbacks of every handle; defined with the attempt below. */
-static size_t on_body(char *data, size_t size, size_t n, void *arg);
-static size_t on_header(char *line, size_t size, size_t n, void *arg);
-static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port);
-
-/*
- * A new handle with the options every call shares, set once: a pooled handle keeps them
- * and a call sets only what differs (perform_once). Resetting the handle and setting them
- * all again after each call cost a tenth of this file's CPU per call.
- */
-static CURL *handle_new(void)
-{
-    CURL *h = g_http.curl->easy_init();
-    if (h == NULL)
-        return NULL;
-    g_http.curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
-    if (g_http.share != NULL)
-        g_http.curl->easy_setopt(h, CURLOPT_SHARE, g_http.share);
-    g_http.curl->easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    g_http.curl->easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* A handle talks to one or two hosts (Firestore, Cloud Tasks): two cached connections
-     * each keep the process at most 2 * POOL_MAX idle sockets after any burst. */
-    g_http.curl->easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
-    g_http.curl->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
-    g_http.curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    g_http.curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    g_http.curl->easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
-    return h;
-}
-
-static CURL *pool_take(void)
-{
-    CURL *h = NULL;
-    pthread_mutex_lock(&g_http.pool_lock);
-    if (g_http.n_pool > 0)
-        h = g_http.pool[--g_http.n_pool];
-    pthread_mutex_unlock(&g_http.pool_lock);
-    return h != NULL ? h : handle_new();
-}
-
-/* Returns h to the pool, connections open, without the options that point at the
- * finished call's memory (the next call sets every per-call option again). */
-static void pool_give(CURL *h)
-{
-    g_http.curl->easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    g_http.curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
-    g_http.curl->easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-    g_http.curl->easy_setopt(h, CURLOPT_HEADERDATA, NULL);
-    g_http.curl->easy_setopt(h, CURLOPT_PREREQDATA, NULL);
-    pthread_mutex_lock(&g_http.pool_lock);
-    if (g_http.n_pool < POOL_MAX) {
-        g_http.pool[g_http.n_pool++] = h;
-        h = NULL;
-    }
-    pthread_mutex_unlock(&g_http.pool_lock);
-    if (h != NULL)
-        g_http.curl->easy_cleanup(h);
-}
-
 /* ---- one attempt ------------------------------------------------------------------ */
 
-typedef struct attempt {
+typedef struct gcp_http_attempt {
     gcp_http_response *res;
     size_t cap;
     int too_large;
@@ -151,9 +42,9 @@ static __thread unsigned long t_requests;
  * although the request may have reached the server and been applied: a retry in all but
  * name. It is counted as an attempt, and refused for a request that must not be repeated.
  */
-static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
+int gcp_http_on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
-    attempt *a = arg;
+    attempt *a = ((gcp_http_handle *)arg)->attempt;
     (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
     if (a->sends++ == 0)
         return CURL_PREREQFUNC_OK;
@@ -184,9 +75,9 @@ static int append(char **buf, size_t *used, size_t *cap, size_t first, const cha
     return 0;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
+size_t gcp_http_on_body(char *data, size_t size, size_t n, void *arg)
 {
-    attempt *a = arg;
+    attempt *a = ((gcp_http_handle *)arg)->attempt;
     gcp_http_response *res = a->res;
     size_t len = size * n;
     if (res->body_len + len > BODY_MAX) {
@@ -233,9 +124,9 @@ static void keep_line(attempt *a, const char *line, size_t len)
     append(&res->headers, &a->headers_len, &a->headers_cap, 1024, line, len);
 }
 
-static size_t on_header(char *line, size_t size, size_t n, void *arg)
+size_t gcp_http_on_header(char *line, size_t size, size_t n, void *arg)
 {
-    attempt *a = arg;
+    attempt *a = ((gcp_http_handle *)arg)->attempt;
     size_t len = size * n;
     keep_line(a, line, len);
     keep_header(&a->res->content_type, header_value(line, len, "Content-Type"));
@@ -262,22 +153,24 @@ static void response_reset(gcp_http_response *res)
 static struct curl_slist *build_headers(const gcp_http_request *req)
 {
     struct curl_slist *list = NULL;
-    int has_type = 0;
+    int has_type = 0, has_encoding = 0;
     char line[8192];
     for (size_t i = 0; i < req->n_headers; i++) {
-        if (strcasecmp(req->headers[i].name, "Content-Type") == 0)
-            has_type = 1;
+        has_type |= strcasecmp(req->headers[i].name, "Content-Type") == 0;
+        has_encoding |= strcasecmp(req->headers[i].name, "Accept-Encoding") == 0;
         /* "Name;" is curl's way to send a header with an empty value */
         if (req->headers[i].value[0] == '\0')
             snprintf(line, sizeof(line), "%s;", req->headers[i].name);
         else
             snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, req->headers[i].value);
-        list = g_http.curl->slist_append(list, line);
+        list = gcp_http_lib->slist_append(list, line);
     }
     if (req->body != NULL && !has_type)
-        list = g_http.curl->slist_append(list, "Content-Type: application/json");
+        list = gcp_http_lib->slist_append(list, "Content-Type: application/json");
+    if (!has_encoding)
+        list = gcp_http_lib->slist_append(list, gcp_http_accept_encoding);
     /* 100-continue would stall every POST over HTTP/1.1 by a round trip */
-    list = g_http.curl->slist_append(list, "Expect:");
+    list = gcp_http_lib->slist_append(list, "Expect:");
     return list;
 }
 
@@ -290,11 +183,12 @@ static void set_method(CURL *h, const gcp_http_request *req)
 {
     int is_get = strcmp(req->method, "GET") == 0, is_post = strcmp(req->method, "POST") == 0;
     if (req->body != NULL || is_post) {
-        g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        g_http.curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        gcp_http_lib->easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        gcp_http_lib->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                  (curl_off_t)(req->body ? req->body_len : 0));
     } else
-        g_http.curl->easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    g_http.curl->easy_setopt(h, CURLOPT_CUSTOMREQUEST, is_get || is_post ? NULL : req->method);
+        gcp_http_lib->easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    gcp_http_lib->easy_setopt(h, CURLOPT_CUSTOMREQUEST, is_get || is_post ? NULL : req->method);
 }
 
 static long attempt_timeout_ms(const gcp_http_request *req)
@@ -308,20 +202,19 @@ static long attempt_timeout_ms(const gcp_http_request *req)
     return t;
 }
 
-static CURLcode perform_once(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, attempt *a)
+static CURLcode perform_once(gcp_http_handle *hh, const gcp_http_request *req, struct curl_slist *hdrs,
+                             attempt *a)
 {
-    g_http.curl->easy_setopt(h, CURLOPT_URL, req->url);
-    g_http.curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                             req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
-    g_http.curl->easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
-    g_http.curl->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    g_http.curl->easy_setopt(h, CURLOPT_WRITEDATA, a);
-    g_http.curl->easy_setopt(h, CURLOPT_HEADERDATA, a);
-    g_http.curl->easy_setopt(h, CURLOPT_PREREQDATA, a);
+    CURL *h = hh->curl;
+    hh->attempt = a;
+    gcp_http_lib->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                              req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 5000L);
+    gcp_http_lib->easy_setopt(h, CURLOPT_TIMEOUT_MS, attempt_timeout_ms(req));
+    gcp_http_lib->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     set_method(h, req);
-    CURLcode rc = g_http.curl->easy_perform(h);
+    CURLcode rc = gcp_http_handle_perform(hh);
     if (rc == CURLE_OK)
-        g_http.curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
+        gcp_http_lib->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->res->status);
     return rc;
 }
 
@@ -412,10 +305,10 @@ static int check_request(const gcp_http_request *req, ff_error *err)
 
 int gcp_http_init(ff_error *err)
 {
-    pthread_once(&g_http.once, http_init_once);
-    if (g_http.curl != NULL)
+    ff_error why = {0};
+    if (gcp_http_curl(&why) != NULL)
         return 0;
-    return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "%s", g_http.init_err.message);
+    return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "%s", why.message);
 }
 
 unsigned long gcp_http_thread_requests(void)
@@ -423,8 +316,8 @@ unsigned long gcp_http_thread_requests(void)
     return t_requests;
 }
 
-static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist *hdrs, gcp_http_response *res,
-                        ff_error *err)
+static int run_attempts(gcp_http_handle *hh, const gcp_http_request *req, struct curl_slist *hdrs,
+                        gcp_http_response *res, ff_error *err)
 {
     int max = req->max_attempts > 0 ? req->max_attempts : 4;
     for (;;) {
@@ -432,7 +325,7 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
         response_reset(res);
         res->attempts++;
         t_requests++;
-        CURLcode rc = perform_once(h, req, hdrs, &a);
+        CURLcode rc = perform_once(hh, req, hdrs, &a);
         if (a.too_large)
             return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: response from %s over %zu bytes",
                                 req->url, BODY_MAX);
@@ -447,11 +340,11 @@ static int run_attempts(CURL *h, const gcp_http_request *req, struct curl_slist 
                                     req->method, req->url);
             if (rc != CURLE_OK)
                 return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: %s %s: %s (after %d attempts)",
-                                    req->method, req->url, g_http.curl->easy_strerror(rc), res->attempts);
+                                    req->method, req->url, gcp_http_lib->easy_strerror(rc), res->attempts);
             return GCP_HTTP_OK;
         }
         ff_log(NULL, FF_DEBUG, NULL, "http: %s %s attempt %d failed (%s, status %ld); retrying in %ld ms",
-               req->method, req->url, res->attempts, g_http.curl->easy_strerror(rc), res->status, wait);
+               req->method, req->url, res->attempts, gcp_http_lib->easy_strerror(rc), res->status, wait);
         sleep_ms(wait);
     }
 }
@@ -466,13 +359,14 @@ int gcp_http_do(const gcp_http_request *req, gcp_http_response *res, ff_error *e
         return rc;
     if (gcp_http_init(err) != 0)
         return GCP_HTTP_ERR_TRANSPORT;
-    CURL *h = pool_take();
-    if (h == NULL)
+    gcp_http_handle *hh = gcp_http_handle_take();
+    if (hh == NULL)
         return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: curl_easy_init failed");
+    gcp_http_handle_target(hh, req->url);
     struct curl_slist *hdrs = build_headers(req);
-    rc = run_attempts(h, req, hdrs, res, err);
-    pool_give(h);
-    g_http.curl->slist_free_all(hdrs);
+    rc = run_attempts(hh, req, hdrs, res, err);
+    gcp_http_handle_give(hh);
+    gcp_http_lib->slist_free_all(hdrs);
     return rc;
 }
 
