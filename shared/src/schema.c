@@ -48,6 +48,22 @@ __attribute__((format(printf, 2, 3))) static size_t path_push(walk *w, const cha
     return mark;
 }
 
+/* path_push(w, ".%s", name) without printf: once per field of every document read. */
+static size_t path_push_name(walk *w, const char *name)
+{
+    size_t mark = w->len, room = sizeof(w->path) - 1 - w->len;
+    if (w->len > 0 && room > 0) {
+        w->path[w->len++] = '.';
+        room--;
+    }
+    size_t n = strlen(name);
+    n = n < room ? n : room;
+    memcpy(w->path + w->len, name, n);
+    w->len += n;
+    w->path[w->len] = '\0';
+    return mark;
+}
+
 static void path_pop(walk *w, size_t mark)
 {
     w->len = mark;
@@ -254,7 +270,7 @@ static int check_url(const schema_type *t, const json_t *in, json_t **out, walk 
 /* One declared field of obj into out: absent -> fallback, null -> kept if nullable. */
 static int check_field(const schema_field *f, const json_t *obj, json_t *out, walk *w)
 {
-    size_t mark = path_push(w, w->len ? ".%s" : "%s", f->name);
+    size_t mark = path_push_name(w, f->name);
     const json_t *v = json_object_get(obj, f->name);
     json_t *norm = NULL;
     int rc = 0;
