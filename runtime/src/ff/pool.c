@@ -45,7 +45,7 @@ typedef struct worker {
     int woken; /* set by the waker, under the lock */
     struct worker *next_idle;
     struct worker *prev, *next; /* in pool->busy while it runs a job */
-    uint64_t started_at;        /* when its current job started, ns */
+    uint64_t started_at;        /* when its current job started (at the latest), ns */
 } worker;
 
 struct ff_pool {
@@ -55,6 +55,10 @@ struct ff_pool {
     unsigned ready; /* workers awake between jobs (woken, starting, just done): they take the head next */
     worker busy;    /* anchor: workers running a job, in the order they started it */
     worker *idle;   /* sleeping workers, the last to sleep first */
+    /* The latest flush, ns: a job taken now was queued by it or before, so a worker's
+     * start is stamped with it, which can only make the worker look busy for longer
+     * than it is (and wake another sooner), never shorter. */
+    uint64_t flushed_at;
     worker **workers;
     unsigned max_threads, threads;
     int stopping;
@@ -116,7 +120,7 @@ static void *worker_main(void *arg)
             continue;
         }
         pool->ready--;
-        w->started_at = now_ns();
+        w->started_at = pool->flushed_at; /* no clock call per job: see flushed_at */
         w->prev = pool->busy.prev;
         w->next = &pool->busy;
         w->prev->next = w->next->prev = w;
@@ -218,6 +222,7 @@ unsigned ff_pool_flush(ff_pool *pool)
     for (job *j = batch->head; j != NULL; j = j->next)
         j->queued_at = now;
     pthread_mutex_lock(&pool->lock);
+    pool->flushed_at = now;
     if (batch->head != NULL) {
         if (pool->queue.tail)
             pool->queue.tail->next = batch->head;
@@ -228,7 +233,8 @@ unsigned ff_pool_flush(ff_pool *pool)
         *batch = (job_list){0};
     }
     worker *w = needs_worker(pool, now) ? wake_one(pool) : NULL;
-    unsigned left = pool->queue.len;
+    /* each ready worker takes one job without waiting for anything: the others may wait */
+    unsigned left = pool->queue.len > pool->ready ? pool->queue.len - pool->ready : 0;
     pthread_mutex_unlock(&pool->lock);
     if (w != NULL)
         pthread_cond_signal(&w->wake); /* w stays alive: only ff_pool_free ends workers */

@@ -24,7 +24,8 @@ int ff_pool_submit(ff_pool *pool, ff_pool_fn fn, void *arg);
 /*
  * Hands the submitted jobs to the workers and wakes (or starts) one when no worker will
  * take them soon, or when the oldest has waited FF_POOL_BOUND_MS. Returns how many jobs
- * no worker has taken yet: while it is not 0, call it again within FF_POOL_BOUND_MS.
+ * may wait behind a busy worker (queued beyond the workers awake between jobs): while
+ * it is not 0, call it again within FF_POOL_BOUND_MS.
  */
 unsigned ff_pool_flush(ff_pool *pool);
 /* Runs every job still queued (flushing as the bound requires), then joins every thread
