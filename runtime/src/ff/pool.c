@@ -246,7 +246,7 @@ void ff_pool_free(ff_pool *pool)
     if (pool == NULL)
         return;
     const struct timespec bound = {0, (long)BOUND_NS};
-    while (ff_pool_flush(pool) > 0)
+    while (ff_pool_flush(pool) > 0 && ff_pool_threads(pool) > 0) /* none: none could start */
         nanosleep(&bound, NULL);
     pthread_mutex_lock(&pool->lock);
     pool->stopping = 1;
@@ -258,6 +258,8 @@ void ff_pool_free(ff_pool *pool)
         pthread_cond_destroy(&pool->workers[i]->wake);
         free(pool->workers[i]);
     }
+    for (job *j; (j = list_pop(&pool->queue)) != NULL;)
+        free(j); /* only when no thread could be started to run them */
     pthread_mutex_destroy(&pool->lock);
     free(pool->workers);
     free(pool);

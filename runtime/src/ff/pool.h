@@ -29,7 +29,7 @@ int ff_pool_submit(ff_pool *pool, ff_pool_fn fn, void *arg);
  */
 unsigned ff_pool_flush(ff_pool *pool);
 /* Runs every job still queued (flushing as the bound requires), then joins every thread
- * and frees the pool. */
+ * and frees the pool. Jobs are dropped only if no thread at all could be started. */
 void ff_pool_free(ff_pool *pool);
 unsigned ff_pool_threads(ff_pool *pool);
 
