@@ -149,12 +149,13 @@ Test(pool, threads_start_lazily)
     ff_pool_free(pool);
 }
 
+/* The thread each job ran on, in the order they ran. */
 typedef struct {
     atomic_int done;
-    pthread_t threads[20];
+    pthread_t threads[100];
 } seq_record;
 
-static seq_record g_seq;
+static seq_record g_seq, g_batch;
 
 static void record_thread_job(void *arg)
 {
@@ -224,25 +225,11 @@ Test(pool, submitted_jobs_wait_for_a_flush)
     ff_pool_free(pool);
 }
 
-typedef struct {
-    atomic_int done;
-    pthread_t threads[100];
-} batch_record;
-
-static batch_record g_batch;
-
-static void record_batch_job(void *arg)
-{
-    batch_record *r = arg;
-    r->threads[atomic_load(&r->done)] = pthread_self();
-    atomic_fetch_add(&r->done, 1);
-}
-
 Test(pool, one_flush_runs_a_batch_on_one_worker)
 {
     ff_pool *pool = ff_pool_new(8);
     for (int i = 0; i < 100; i++)
-        ff_pool_submit(pool, record_batch_job, &g_batch);
+        ff_pool_submit(pool, record_thread_job, &g_batch);
     cr_expect_eq(ff_pool_flush(pool), 99, "one worker for the batch: the other 99 jobs wait behind it");
     cr_expect_eq(wait_for(&g_batch.done, 100, 10000), 100); /* no more flushes: no other worker */
     cr_expect_eq(ff_pool_threads(pool), 1, "one flush started %u threads", ff_pool_threads(pool));
