@@ -45,7 +45,7 @@ typedef struct worker {
     int woken; /* set by the waker, under the lock */
     struct worker *next_idle;
     struct worker *prev, *next; /* in pool->busy while it runs a job */
-    uint64_t started_at;        /* when its current job started (at the latest), ns */
+    uint64_t started_at;        /* no later than its current job started (flushed_at), ns */
 } worker;
 
 struct ff_pool {
