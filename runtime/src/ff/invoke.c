@@ -135,6 +135,26 @@ void ff_invoke_check_clients(h2o_timeout_entry_t *entry)
         h2o_timeout_link(srv->loop, &srv->client_check, entry);
 }
 
+/*
+ * Hands the jobs submitted during this iteration to the pool, and checks again every
+ * FF_POOL_BOUND_MS while some wait, so that a blocked worker holds them up no longer.
+ */
+static void flush_pool(ff_server *srv)
+{
+    if (ff_pool_flush(srv->pool) > 0 && !h2o_timeout_is_linked(&srv->pool_check_entry))
+        h2o_timeout_link(srv->loop, &srv->pool_check, &srv->pool_check_entry);
+}
+
+void ff_invoke_flush_pool(h2o_timeout_entry_t *entry)
+{
+    flush_pool(H2O_STRUCT_FROM_MEMBER(ff_server, pool_flush_entry, entry));
+}
+
+void ff_invoke_check_pool(h2o_timeout_entry_t *entry)
+{
+    flush_pool(H2O_STRUCT_FROM_MEMBER(ff_server, pool_check_entry, entry));
+}
+
 static void dispatch(invocation *inv)
 {
     inv->state = INV_RUNNING;
@@ -150,7 +170,11 @@ static void dispatch(invocation *inv)
         inv->srv->inflight--;
         respond_error(inv, 503, "Service Unavailable\n");
         inv_free(inv);
+        return;
     }
+    /* a 0 ms timer runs once the loop has handled this iteration's events */
+    if (!h2o_timeout_is_linked(&inv->srv->pool_flush_entry))
+        h2o_timeout_link(inv->srv->loop, &inv->srv->pool_flush, &inv->srv->pool_flush_entry);
 }
 
 static void finish(invocation *inv)

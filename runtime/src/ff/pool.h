@@ -1,20 +1,35 @@
 /*
  * pool.h - a bounded pool of worker threads that run handlers off the event loop.
- * Threads are started lazily, only when no idle thread can take a job, up to
- * max_threads; so an idle process holds one thread and little memory. A job goes to
- * the most recently idle thread, woken alone (see pool.c).
+ * Threads are started lazily, up to max_threads; so an idle process holds one thread
+ * and little memory. Jobs are submitted in batches: ff_pool_submit queues, and
+ * ff_pool_flush hands the batch to the workers, waking one only when none is about to
+ * take the jobs, so one worker runs quick jobs in a row (see pool.c). A job waits for
+ * a busy worker at most FF_POOL_BOUND_MS (plus the caller's timer granularity): past
+ * that, the next ff_pool_flush wakes or starts another thread.
+ * Submit and flush are called from one thread (the event loop's).
  */
 #ifndef FF_POOL_H
 #define FF_POOL_H
+
+/* How long a queued job may wait behind a busy worker before another is woken. */
+#define FF_POOL_BOUND_MS 1
 
 typedef struct ff_pool ff_pool;
 typedef void (*ff_pool_fn)(void *arg);
 
 /* Creates a pool; NULL when out of memory. Free with ff_pool_free. */
 ff_pool *ff_pool_new(unsigned max_threads);
-/* Queues fn(arg). Never blocks. Returns 0, or -1 when out of memory. */
+/* Queues fn(arg) for the next ff_pool_flush. Never blocks. Returns 0, or -1 when out of memory. */
 int ff_pool_submit(ff_pool *pool, ff_pool_fn fn, void *arg);
-/* Lets queued jobs finish, then joins every thread and frees the pool. */
+/*
+ * Hands the submitted jobs to the workers and wakes (or starts) one when no worker will
+ * take them soon, or when the oldest has waited FF_POOL_BOUND_MS. Returns how many jobs
+ * may wait behind a busy worker (queued beyond the workers awake between jobs): while
+ * it is not 0, call it again within FF_POOL_BOUND_MS.
+ */
+unsigned ff_pool_flush(ff_pool *pool);
+/* Runs every job still queued (flushing as the bound requires), then joins every thread
+ * and frees the pool. Jobs are dropped only if no thread at all could be started. */
 void ff_pool_free(ff_pool *pool);
 unsigned ff_pool_threads(ff_pool *pool);
 

@@ -369,6 +369,11 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
      * at this size: with a target that is exactly the function's own limit. */
     srv->globalconf.max_request_entity_size = entity_limit;
     srv->pool = ff_pool_new(threads < 1024 ? threads : 1024);
+    /* initialized after the functions' deadline timers, so that the loop runs it after them */
+    h2o_timeout_init(srv->loop, &srv->pool_flush, 0);
+    srv->pool_flush_entry.cb = ff_invoke_flush_pool;
+    h2o_timeout_init(srv->loop, &srv->pool_check, FF_POOL_BOUND_MS);
+    srv->pool_check_entry.cb = ff_invoke_check_pool;
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->done_receiver, ff_invoke_on_done);
     return bind_port(srv, err);
@@ -390,8 +395,9 @@ void ff_server_stop_accepting(ff_server *srv)
 
 void ff_server_dispose(ff_server *srv)
 {
-    if (h2o_timeout_is_linked(&srv->client_check_entry))
-        h2o_timeout_unlink(&srv->client_check_entry);
+    h2o_timeout_unlink(&srv->client_check_entry);
+    h2o_timeout_unlink(&srv->pool_flush_entry);
+    h2o_timeout_unlink(&srv->pool_check_entry);
     ff_pool_free(srv->pool);
     srv->pool = NULL;
     h2o_multithread_unregister_receiver(srv->queue, &srv->done_receiver);

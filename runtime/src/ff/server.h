@@ -57,6 +57,10 @@ struct ff_server {
     h2o_multithread_receiver_t done_receiver;
     h2o_multithread_receiver_t signal_receiver;
     ff_pool *pool;
+    h2o_timeout_t pool_flush; /* 0 ms: the end of the loop's iteration hands its jobs to the pool */
+    h2o_timeout_entry_t pool_flush_entry;
+    h2o_timeout_t pool_check; /* FF_POOL_BOUND_MS: while jobs wait, does the pool need a worker? */
+    h2o_timeout_entry_t pool_check_entry;
     fn_state *fns;
     size_t n_fns;
     h2o_linklist_t running;
@@ -83,6 +87,9 @@ void ff_invoke_start(ff_server *srv, fn_state *fn, h2o_req_t *req, const char *p
 void ff_invoke_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* invoke.c: timer callback that cancels running invocations whose client closed the connection. */
 void ff_invoke_check_clients(h2o_timeout_entry_t *entry);
+/* invoke.c: timer callbacks that flush the pool (see pool_flush and pool_check). */
+void ff_invoke_flush_pool(h2o_timeout_entry_t *entry);
+void ff_invoke_check_pool(h2o_timeout_entry_t *entry);
 /* invoke.c: sets the cancellation flag of every running invocation (shutdown). */
 void ff_invoke_cancel_all(ff_server *srv);
 
