@@ -131,7 +131,8 @@ Test(commit, writes_around_a_refused_one_still_commit)
     json_t *ra = fst_raw_get(a), *rc = fst_raw_get(c);
     cr_expect_not_null(ra);
     cr_expect_not_null(rc);
-    cr_expect_null(json_object_get(json_object_get(rc, "fields"), "first"), "the refused write's half landed");
+    cr_expect_null(json_object_get(json_object_get(rc, "fields"), "first"),
+                   "the refused write's half landed");
     json_decref(ra);
     json_decref(rc);
     fs_batch_free(batch);
