@@ -11,6 +11,7 @@ script_help "$@"
 APT_PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev
     libh2o-evloop-dev libjansson-dev libcurl4-openssl-dev libjwt-dev libssl-dev libcriterion-dev
+    libmimalloc-dev
     wrk nodejs npm openjdk-17-jre-headless google-cloud-cli-firestore-emulator
     curl procps iproute2 valgrind
     chromium fonts-dejavu-core
