@@ -101,8 +101,10 @@ extern const schema_type schema_array;  /* array of anything */
  * Validates `in` against `type`. On success returns 0 and, when out is not NULL, stores in
  * *out a new normalized document (defaults filled in, integral reals of int fields made
  * integers, unknown keys deep-copied) that the caller owns and releases with json_decref;
- * `in` is never modified. On failure returns -1, sets *out to NULL and fills err (when not
- * NULL) with the first failing path in schema order and the reason.
+ * `in` is never modified. Its objects and arrays are its own; its strings, numbers and
+ * booleans are shared with `in` (references): never change a scalar in place
+ * (json_string_set and the like), replace it in its object instead. On failure returns -1, sets *out to NULL
+ * and fills err (when not NULL) with the first failing path in schema order and the reason.
  */
 int schema_validate(const schema_type *type, const json_t *in, json_t **out, schema_error *err);
 

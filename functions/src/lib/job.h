@@ -21,9 +21,11 @@ int job_path(char *out, size_t len, const char *project_id, const char *job_id);
 
 /*
  * Builds a new pending job document with its immutable snapshot (session inputs, the
- * transform config copied whole, event context, versions). session_id is the requested
- * one, never the session's own (client-written) "id" field. Returns a new reference the
- * caller owns.
+ * transform config whole, event context, versions). session_id is the requested one, never
+ * the session's own (client-written) "id" field. Returns a new reference the caller owns,
+ * or NULL (an argument missing, the session without experienceId, out of memory). The
+ * snapshot shares the session's answers and capturedMedia arrays and the transform config
+ * (references, not copies): the document is for writing, not for changing in place.
  */
 json_t *job_new_document(const char *job_id, const char *project_id, const char *session_id,
                          const json_t *session, const char *step_id, const json_t *transform,
