@@ -2,7 +2,7 @@
  * test_warmup.c - lib/warmup.c, called in-process against the fake Google server (its
  * metadata server, Firestore at FIRESTORE_ENDPOINT and Cloud Tasks at GCP_TASKS_ENDPOINT):
  *   - production mode: the token is fetched, Firestore and Cloud Tasks are each read once,
- *     one document ID is drawn (OpenSSL's generator set up), and nothing is written;
+ *     one document ID is drawn (getrandom's first call), and nothing is written;
  *   - without Cloud Tasks (tasks = 0): Firestore only;
  *   - emulator mode: nothing is sent and no ID drawn;
  *   - no metadata server: the warm-up gives up and returns, the ID still drawn.
@@ -87,7 +87,8 @@ Test(warmup, production_mode_reads_each_service_once_and_draws_an_id)
     cr_expect_geq(fake_google_tokens_issued(g_fake), 1, "no access token fetched");
     cr_expect_eq(fake_google_count(g_fake, FS_PATH), 1, "Firestore not read once");
     cr_expect_eq(fake_google_count(g_fake, task_path()), 1, "Cloud Tasks not looked up once");
-    cr_expect_eq(g_ids, 1, "document IDs drawn: %d (OpenSSL's generator left to the first job)", g_ids);
+    cr_expect_eq(g_ids, 1, "document IDs drawn: %d (the generator's first call left to the first job)",
+                 g_ids);
     expect_reads_only();
 }
 

@@ -26,8 +26,10 @@ static int warm_firestore(ff_error *err)
 }
 
 /*
- * A document ID, thrown away: the process's first random bytes cost OpenSSL about 1.2 ms
- * (it sets up and seeds its generator), which the first job's ID would pay otherwise.
+ * A document ID, thrown away. IDs come from getrandom, which blocks until the kernel's
+ * generator is seeded (a concern on a freshly booted instance only): any such wait is
+ * taken here, before traffic, and not by the first job's ID. (When IDs came from
+ * OpenSSL, its generator's set-up cost the first ID about 1.2 ms.)
  */
 static int warm_ids(ff_error *err)
 {

@@ -5,7 +5,7 @@
  * Run's startup probe (a TCP connect) sends no traffic until they return. The warm-up
  * loads libcurl, fetches and caches the access token, leaves one live connection to
  * Firestore (and to Cloud Tasks) in the shared handle pool and draws one document ID
- * (OpenSSL's random generator is set up at its first use), so the first request costs
+ * (the kernel's random generator must be seeded before getrandom answers), so the first request costs
  * what a warm one does.
  */
 #ifndef PIPELINE_WARMUP_H

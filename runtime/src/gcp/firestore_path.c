@@ -3,10 +3,11 @@
  * percent-encoding for URLs, full resource names, field-path quoting and masks, and
  * generated document IDs.
  */
-#include <openssl/rand.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "firestore_internal.h"
 
@@ -224,6 +225,23 @@ json_t *fs_mask_json(const char *const *mask)
 
 /* ---- generated IDs ------------------------------------------------------------------- */
 
+/* n random bytes from the kernel's CSPRNG; 0 or -1. getrandom, not OpenSSL's RAND_bytes:
+ * the same quality for 1 system call instead of 12 k instructions per ID (its DRBG's
+ * locks and fork check). */
+static int random_bytes(unsigned char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t got = getrandom(buf, n, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        buf += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
 int fs_new_id(char out[FS_ID_SIZE], ff_error *err)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -233,7 +251,7 @@ int fs_new_id(char out[FS_ID_SIZE], ff_error *err)
     unsigned char buf[32];
     size_t n = 0;
     while (n < FS_ID_SIZE - 1) {
-        if (RAND_bytes(buf, sizeof(buf)) != 1)
+        if (random_bytes(buf, sizeof(buf)) != 0)
             return ff_error_set(err, FS_INTERNAL, "firestore: random generator failed");
         for (size_t i = 0; i < sizeof(buf) && n < FS_ID_SIZE - 1; i++)
             if (buf[i] < limit)
