@@ -97,6 +97,40 @@ Test(tasks_rest, create_task_request_shape)
     fake_google_request_free(&r);
 }
 
+Test(tasks_rest, create_task_headers_later_names_win_and_optional_parts_absent)
+{
+    fake_google_route(
+        tf_api, "POST", TASKS_PATH, 200,
+        "{\"name\": \"projects/demo-test/locations/europe-west1/queues/transformPipelineJob/tasks/1\"}");
+    json_t *body = json_pack("{s:s}", "k", "caf\u00e9 \"q\"");
+    gcp_tasks_header hdrs[] = {{"X-A", "1"}, {"Content-Type", "text/plain"}, {"X-A", "2"}, {"X-B", "\u00e9"}};
+    gcp_tasks_task t = {.location = "europe-west1",
+                        .queue = "transformPipelineJob",
+                        .url = TARGET,
+                        .body = body,
+                        .headers = hdrs,
+                        .n_headers = 4};
+    ff_error err = {0};
+    cr_assert_eq(gcp_tasks_create(&t, NULL, &err), GCP_TASKS_OK, "%s", err.message);
+    json_decref(body);
+    fake_google_request r;
+    json_t *j = sent_json(TASKS_PATH, 0, &r);
+    json_t *task = json_object_get(j, "task"), *http = json_object_get(task, "httpRequest");
+    json_t *h = json_object_get(http, "headers");
+    json_t *strict = json_loadb(r.body, r.body_len, JSON_REJECT_DUPLICATES, NULL);
+    cr_expect_not_null(strict, "no name twice in an object: %s", r.body);
+    json_decref(strict);
+    cr_expect_eq(json_object_size(h), 3, "one entry per name");
+    cr_expect_str_eq(jstr(h, "Content-Type", NULL, NULL), "text/plain", "the caller's replaces the default");
+    cr_expect_str_eq(jstr(h, "X-A", NULL, NULL), "2", "the later of two");
+    cr_expect_str_eq(jstr(h, "X-B", NULL, NULL), "\u00e9");
+    cr_expect_null(json_object_get(task, "name"), "unnamed task");
+    cr_expect_null(json_object_get(task, "dispatchDeadline"));
+    cr_expect_null(json_object_get(http, "oidcToken"));
+    json_decref(j);
+    fake_google_request_free(&r);
+}
+
 Test(tasks_rest, already_exists_is_reported_distinctly)
 {
     fake_google_route(tf_api, "POST", TASKS_PATH, 409,

@@ -36,8 +36,6 @@ const char *fs_value_tag(const json_t *obj)
  * fs_value_from_json reads the text back for callers that want the tree.
  */
 
-#define LIT(b, lit) ff_jbuf_raw((b), lit, sizeof(lit) - 1)
-
 static int write_value(ff_jbuf *b, const json_t *v, unsigned flags, int depth, ff_error *err);
 
 /* The members of a plain object as a fields object {"k": value, ...}. */
@@ -46,70 +44,70 @@ static int write_fields(ff_jbuf *b, const json_t *obj, unsigned flags, int depth
     const char *key;
     json_t *member;
     int first = 1;
-    LIT(b, "{");
+    ff_jbuf_lit(b, "{");
     json_object_foreach((json_t *)obj, key, member)
     {
         if (!first)
-            LIT(b, ",");
+            ff_jbuf_lit(b, ",");
         first = 0;
         ff_jbuf_string(b, key, strlen(key));
-        LIT(b, ":");
+        ff_jbuf_lit(b, ":");
         int rc = write_value(b, member, flags, depth + 1, err);
         if (rc != 0)
             return rc;
     }
-    LIT(b, "}");
+    ff_jbuf_lit(b, "}");
     return 0;
 }
 
 static int write_map(ff_jbuf *b, const json_t *obj, unsigned flags, int depth, ff_error *err)
 {
     if (json_object_size(obj) == 0) {
-        LIT(b, "{\"mapValue\":{}}"); /* the Admin SDK writes {} for an empty map */
+        ff_jbuf_lit(b, "{\"mapValue\":{}}"); /* the Admin SDK writes {} for an empty map */
         return 0;
     }
-    LIT(b, "{\"mapValue\":{\"fields\":");
+    ff_jbuf_lit(b, "{\"mapValue\":{\"fields\":");
     int rc = write_fields(b, obj, flags, depth, err);
-    LIT(b, "}}");
+    ff_jbuf_lit(b, "}}");
     return rc;
 }
 
 static int write_array(ff_jbuf *b, const json_t *arr, unsigned flags, int depth, ff_error *err)
 {
     if (json_array_size(arr) == 0) {
-        LIT(b, "{\"arrayValue\":{}}");
+        ff_jbuf_lit(b, "{\"arrayValue\":{}}");
         return 0;
     }
     size_t i;
     json_t *item;
-    LIT(b, "{\"arrayValue\":{\"values\":[");
+    ff_jbuf_lit(b, "{\"arrayValue\":{\"values\":[");
     json_array_foreach(arr, i, item)
     {
         if (i > 0)
-            LIT(b, ",");
+            ff_jbuf_lit(b, ",");
         int rc = write_value(b, item, flags, depth + 1, err);
         if (rc != 0)
             return rc;
     }
-    LIT(b, "]}}");
+    ff_jbuf_lit(b, "]}}");
     return 0;
 }
 
 /* {"<type>":"<s>"} */
 static void write_typed_string(ff_jbuf *b, const char *type, const char *s, size_t n)
 {
-    LIT(b, "{\"");
+    ff_jbuf_lit(b, "{\"");
     ff_jbuf_raw(b, type, strlen(type));
-    LIT(b, "\":");
+    ff_jbuf_lit(b, "\":");
     ff_jbuf_string(b, s, n);
-    LIT(b, "}");
+    ff_jbuf_lit(b, "}");
 }
 
 static void write_integer(ff_jbuf *b, long long n)
 {
-    LIT(b, "{\"integerValue\":\"");
+    ff_jbuf_lit(b, "{\"integerValue\":\"");
     ff_jbuf_int(b, n);
-    LIT(b, "\"}");
+    ff_jbuf_lit(b, "\"}");
 }
 
 /* A number as a JSON real, as json_real(d) prints. */
@@ -125,9 +123,9 @@ static void write_real_number(ff_jbuf *b, double d)
 
 static void write_double(ff_jbuf *b, double d)
 {
-    LIT(b, "{\"doubleValue\":");
+    ff_jbuf_lit(b, "{\"doubleValue\":");
     write_real_number(b, d);
-    LIT(b, "}");
+    ff_jbuf_lit(b, "}");
 }
 
 static void write_real(ff_jbuf *b, double d, unsigned flags)
@@ -160,11 +158,11 @@ static int geo_tag(ff_jbuf *b, const json_t *v, ff_error *err)
     if (!json_is_number(lat) || !json_is_number(lng))
         return ff_error_set(err, FS_INVALID_ARGUMENT,
                             "firestore: $geoPoint wants numeric latitude and longitude");
-    LIT(b, "{\"geoPointValue\":{\"latitude\":");
+    ff_jbuf_lit(b, "{\"geoPointValue\":{\"latitude\":");
     write_real_number(b, json_number_value(lat));
-    LIT(b, ",\"longitude\":");
+    ff_jbuf_lit(b, ",\"longitude\":");
     write_real_number(b, json_number_value(lng));
-    LIT(b, "}}");
+    ff_jbuf_lit(b, "}}");
     return 0;
 }
 
@@ -200,13 +198,13 @@ static int write_value(ff_jbuf *b, const json_t *v, unsigned flags, int depth, f
         return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: value nested deeper than %d", MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_NULL:
-        LIT(b, "{\"nullValue\":null}");
+        ff_jbuf_lit(b, "{\"nullValue\":null}");
         return 0;
     case JSON_TRUE:
-        LIT(b, "{\"booleanValue\":true}");
+        ff_jbuf_lit(b, "{\"booleanValue\":true}");
         return 0;
     case JSON_FALSE:
-        LIT(b, "{\"booleanValue\":false}");
+        ff_jbuf_lit(b, "{\"booleanValue\":false}");
         return 0;
     case JSON_INTEGER:
         write_integer(b, (long long)json_integer_value(v));

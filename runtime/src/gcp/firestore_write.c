@@ -52,8 +52,6 @@ void fs_batch_clear(fs_batch *b)
  * is cut off again, so the batch holds only whole writes.
  */
 
-#define LIT(b, lit) ff_jbuf_raw((b), lit, sizeof(lit) - 1)
-
 /* ,"currentDocument":{...} for pre; nothing for none. 0, or INVALID_ARGUMENT. */
 static int write_precondition(fs_batch *b, const fs_precondition *pre, ff_error *err)
 {
@@ -63,17 +61,17 @@ static int write_precondition(fs_batch *b, const fs_precondition *pre, ff_error 
         b->unguarded++;
         return 0;
     case FS_PRE_EXISTS:
-        LIT(w, ",\"currentDocument\":{\"exists\":true}");
+        ff_jbuf_lit(w, ",\"currentDocument\":{\"exists\":true}");
         return 0;
     case FS_PRE_MISSING:
-        LIT(w, ",\"currentDocument\":{\"exists\":false}");
+        ff_jbuf_lit(w, ",\"currentDocument\":{\"exists\":false}");
         return 0;
     case FS_PRE_UPDATE_TIME:
         if (pre->update_time == NULL || pre->update_time[0] == '\0')
             break;
-        LIT(w, ",\"currentDocument\":{\"updateTime\":");
+        ff_jbuf_lit(w, ",\"currentDocument\":{\"updateTime\":");
         ff_jbuf_string(w, pre->update_time, strlen(pre->update_time));
-        LIT(w, "}");
+        ff_jbuf_lit(w, "}");
         return 0;
     }
     return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: invalid precondition");
@@ -89,7 +87,7 @@ static int write_name(fs_batch *b, const char *key, const char *path, ff_error *
     if (name == NULL)
         return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
     ff_jbuf_string(&b->writes, key, strlen(key));
-    LIT(&b->writes, ":");
+    ff_jbuf_lit(&b->writes, ":");
     ff_jbuf_string(&b->writes, name, strlen(name));
     free(name);
     return 0;
@@ -98,29 +96,29 @@ static int write_name(fs_batch *b, const char *key, const char *path, ff_error *
 /* "update":{"name":...,"fields":{...}} for path and plain JSON fields. */
 static int write_document(fs_batch *b, const char *path, const json_t *fields, ff_error *err)
 {
-    LIT(&b->writes, "\"update\":{");
+    ff_jbuf_lit(&b->writes, "\"update\":{");
     int rc = write_name(b, "name", path, err);
     if (rc != 0)
         return rc;
-    LIT(&b->writes, ",\"fields\":");
+    ff_jbuf_lit(&b->writes, ",\"fields\":");
     ff_error cerr = {0};
     rc = fs_fields_write(&b->writes, fields, b->db->json_flags, &cerr);
     if (rc != 0)
         return ff_error_set(err, cerr.code ? cerr.code : FS_INTERNAL, "%s", cerr.message);
-    LIT(&b->writes, "}");
+    ff_jbuf_lit(&b->writes, "}");
     return 0;
 }
 
 /* ,"updateMask":{"fieldPaths":[...]}: the given paths, or the quoted top-level keys of fields. */
 static int write_mask(ff_jbuf *w, const json_t *fields, const char *const *mask, ff_error *err)
 {
-    LIT(w, ",\"updateMask\":{\"fieldPaths\":[");
+    ff_jbuf_lit(w, ",\"updateMask\":{\"fieldPaths\":[");
     if (mask != NULL) {
         for (size_t i = 0; mask[i] != NULL; i++) {
             if (mask[i][0] == '\0')
                 return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: empty field path in update mask");
             if (i > 0)
-                LIT(w, ",");
+                ff_jbuf_lit(w, ",");
             ff_jbuf_string(w, mask[i], strlen(mask[i]));
         }
     } else {
@@ -133,13 +131,13 @@ static int write_mask(ff_jbuf *w, const json_t *fields, const char *const *mask,
             if (quoted == NULL)
                 return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
             if (!first)
-                LIT(w, ",");
+                ff_jbuf_lit(w, ",");
             first = 0;
             ff_jbuf_string(w, quoted, strlen(quoted));
             free(quoted);
         }
     }
-    LIT(w, "]}");
+    ff_jbuf_lit(w, "]}");
     return 0;
 }
 
@@ -148,8 +146,8 @@ static size_t begin_write(fs_batch *b)
 {
     size_t mark = b->writes.len;
     if (b->count > 0)
-        LIT(&b->writes, ",");
-    LIT(&b->writes, "{");
+        ff_jbuf_lit(&b->writes, ",");
+    ff_jbuf_lit(&b->writes, "{");
     return mark;
 }
 
@@ -159,7 +157,7 @@ static int end_write(fs_batch *b, size_t mark, size_t unguarded, int rc, ff_erro
     if (rc == 0 && b->writes.failed)
         rc = ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
     if (rc == 0) {
-        LIT(&b->writes, "}");
+        ff_jbuf_lit(&b->writes, "}");
         rc = b->writes.failed ? ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory") : 0;
     }
     if (rc != 0) {
@@ -219,15 +217,15 @@ int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_tim
     char stack[2048];
     ff_jbuf body;
     ff_jbuf_init(&body, stack, sizeof(stack), 0);
-    LIT(&body, "{\"writes\":[");
+    ff_jbuf_lit(&body, "{\"writes\":[");
     if (b->count > 0)
         ff_jbuf_raw(&body, b->writes.p, b->writes.len);
-    LIT(&body, "]");
+    ff_jbuf_lit(&body, "]");
     if (txn != NULL) {
-        LIT(&body, ",\"transaction\":");
+        ff_jbuf_lit(&body, ",\"transaction\":");
         ff_jbuf_string(&body, txn, strlen(txn));
     }
-    LIT(&body, "}");
+    ff_jbuf_lit(&body, "}");
     /* A commit that may have landed is repeated only when every write carries a
      * precondition, so a repeat fails instead of applying twice (or over a newer write).
      * A transaction's commit is never repeated: run the transaction again instead. */

@@ -76,18 +76,14 @@ static int map_status(const gcp_http_response *res, int emulator, const char *wh
 }
 
 /* One call: adds the Authorization header (none for the emulator), sends body. */
-static int call(const char *method, const char *url, json_t *body, int retry, long timeout_ms, int emulator,
-                const char *what, gcp_http_response *res, ff_error *err)
+static int call(const char *method, const char *url, const char *text, size_t text_len, int retry,
+                long timeout_ms, int emulator, const char *what, gcp_http_response *res, ff_error *err)
 {
     char auth[AUTH_HEADER_MAX];
     ff_error aerr = {0};
     memset(res, 0, sizeof(*res));
     if (gcp_auth_header(GCP_SERVICE_TASKS, auth, sizeof(auth), &aerr) != 0)
         return ff_error_set(err, GCP_TASKS_ERR_AUTH, "%s: no credentials: %s", what, aerr.message);
-    size_t text_len = 0;
-    char *text = body ? ff_json_text(body, &text_len) : NULL;
-    if (body != NULL && text == NULL)
-        return ff_error_set(err, GCP_TASKS_ERR_ARG, "%s: cannot serialize the request", what);
     /* Authorization first: a call without a body sends no Content-Type */
     gcp_http_header hdr[] = {{"Authorization", auth}, {"Content-Type", "application/json"}};
     gcp_http_request req = {
@@ -102,7 +98,6 @@ static int call(const char *method, const char *url, json_t *body, int retry, lo
     };
     ff_error herr = {0};
     int rc = gcp_http_do(&req, res, &herr);
-    free(text);
     if (rc != GCP_HTTP_OK)
         return ff_error_set(err, GCP_TASKS_ERR_TRANSPORT, "%s: %s", what, herr.message);
     return map_status(res, emulator, what, err);
@@ -137,7 +132,8 @@ int gcp_tasks_create(const gcp_tasks_task *t, char **name_out, ff_error *err)
         asprintf(&url, "%s/projects/%s/locations/%s/queues/%s/tasks", base, project, t->location, t->queue) <
             0)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: endpoint URL too long");
-    json_t *body = gcp_tasks_create_body(t, project, err);
+    size_t body_len = 0;
+    char *body = gcp_tasks_create_text(t, project, &body_len, err);
     if (body == NULL) {
         free(url);
         return err ? err->code : GCP_TASKS_ERR_ARG;
@@ -147,11 +143,11 @@ int gcp_tasks_create(const gcp_tasks_task *t, char **name_out, ff_error *err)
     gcp_http_response res;
     /* only a named task can be retried safely: a duplicate comes back as ALREADY_EXISTS */
     int retry = t->task_id ? GCP_HTTP_RETRY_SAFE : GCP_HTTP_NO_RETRY;
-    rc = call("POST", url, body, retry, t->timeout_ms, emulator, what, &res, err);
+    rc = call("POST", url, body, body_len, retry, t->timeout_ms, emulator, what, &res, err);
     if (rc == GCP_TASKS_OK && name_out && (*name_out = created_name(&res)) == NULL)
         rc = ff_error_set(err, GCP_TASKS_ERR_API, "%s: the answer names no task", what);
     gcp_http_response_free(&res);
-    json_decref(body);
+    free(body);
     free(url);
     return rc;
 }
@@ -180,7 +176,7 @@ int gcp_tasks_exists(const char *project_id, const char *location, const char *q
     char what[160];
     snprintf(what, sizeof(what), "Cloud Tasks getTask on queue %.100s", queue);
     gcp_http_response res;
-    int rc = call("GET", url, NULL, GCP_HTTP_RETRY_SAFE, timeout_ms, 0, what, &res, err);
+    int rc = call("GET", url, NULL, 0, GCP_HTTP_RETRY_SAFE, timeout_ms, 0, what, &res, err);
     gcp_http_response_free(&res);
     free(url);
     return rc;
@@ -198,20 +194,24 @@ int gcp_tasks_queue_ensure(const gcp_tasks_queue *q, ff_error *err)
     char base[512], mask[256], *url = NULL;
     if (base_url(base, sizeof(base), &emulator) != 0)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: endpoint URL too long");
-    json_t *body = gcp_tasks_queue_body(q, project, emulator, mask, sizeof(mask));
+    json_t *json = gcp_tasks_queue_body(q, project, emulator, mask, sizeof(mask));
+    size_t body_len = 0;
+    char *body = json ? ff_json_text(json, &body_len) : NULL;
+    json_decref(json);
     int n = asprintf(&url, "%s/projects/%s/locations/%s/queues/%s%s%s", base, project, q->location, q->queue,
                      mask[0] ? "?updateMask=" : "", mask);
     if (n < 0 || body == NULL) {
-        json_decref(body);
+        free(body);
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: out of memory");
     }
     char what[160];
     snprintf(what, sizeof(what), "Cloud Tasks queue %.100s", q->queue);
     gcp_http_response res;
     /* Cloud Tasks: patch creates or updates; the emulator creates (replacing) on POST */
-    rc = call(emulator ? "POST" : "PATCH", url, body, GCP_HTTP_RETRY_SAFE, 0, emulator, what, &res, err);
+    rc = call(emulator ? "POST" : "PATCH", url, body, body_len, GCP_HTTP_RETRY_SAFE, 0, emulator, what, &res,
+              err);
     gcp_http_response_free(&res);
-    json_decref(body);
+    free(body);
     free(url);
     return rc;
 }

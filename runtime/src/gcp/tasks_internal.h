@@ -16,10 +16,11 @@ int gcp_tasks_check_queue(const gcp_tasks_queue *q, ff_error *err);
 int gcp_tasks_valid_id(const char *s, size_t max, const char *extra);
 
 /*
- * The createTask request body, {"task": {...}}, for project (already resolved). Same
- * shape for Cloud Tasks and the emulator. Returns a new reference or NULL with err set.
+ * The createTask request body, {"task": {...}}, for project (already resolved), as JSON
+ * text. Same shape for Cloud Tasks and the emulator. Returns malloc'd text the caller
+ * frees (its length in *len, which may be NULL), or NULL with err set.
  */
-json_t *gcp_tasks_create_body(const gcp_tasks_task *t, const char *project, ff_error *err);
+char *gcp_tasks_create_text(const gcp_tasks_task *t, const char *project, size_t *len, ff_error *err);
 
 /*
  * The queue body: for Cloud Tasks a Queue resource and, in mask (size mask_len), the

@@ -68,59 +68,99 @@ int gcp_tasks_check_queue(const gcp_tasks_queue *q, ff_error *err)
     return 0;
 }
 
-/* {"Content-Type": "application/json", ...extra}: later names replace earlier ones. */
-static json_t *headers_json(const gcp_tasks_task *t)
+static void put_string(ff_jbuf *b, const char *s)
 {
-    json_t *h = json_object();
-    json_object_set_new(h, "Content-Type", json_string("application/json"));
-    for (size_t i = 0; i < t->n_headers; i++)
-        json_object_set_new(h, t->headers[i].name, json_string(t->headers[i].value));
-    return h;
+    ff_jbuf_string(b, s, strlen(s));
 }
 
-static json_t *http_request_json(const gcp_tasks_task *t, ff_error *err)
+/* Whether a header after index i (or any, for i = -1) has this name: the later one wins. */
+static int replaced_later(const gcp_tasks_task *t, long i, const char *name)
+{
+    for (size_t j = (size_t)(i + 1); j < t->n_headers; j++)
+        if (strcmp(t->headers[j].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* {"Content-Type": "application/json", ...extra}: a later name replaces an earlier one. */
+static void put_headers(ff_jbuf *b, const gcp_tasks_task *t)
+{
+    int first = 1;
+    ff_jbuf_lit(b, "{");
+    if (!replaced_later(t, -1, "Content-Type")) {
+        ff_jbuf_lit(b, "\"Content-Type\":\"application/json\"");
+        first = 0;
+    }
+    for (size_t i = 0; i < t->n_headers; i++) {
+        if (replaced_later(t, (long)i, t->headers[i].name))
+            continue;
+        if (!first)
+            ff_jbuf_lit(b, ",");
+        first = 0;
+        put_string(b, t->headers[i].name);
+        ff_jbuf_lit(b, ":");
+        put_string(b, t->headers[i].value);
+    }
+    ff_jbuf_lit(b, "}");
+}
+
+/* The task's httpRequest; -1 when its body cannot be encoded. */
+static int put_http_request(ff_jbuf *b, const gcp_tasks_task *t)
 {
     size_t len = 0;
     char *body = ff_json_text(t->body, &len);
     char *b64 = body ? gcp_b64_encode((const unsigned char *)body, len) : NULL;
     free(body);
-    if (b64 == NULL) {
+    if (b64 == NULL)
+        return -1;
+    ff_jbuf_lit(b, "{\"url\":");
+    put_string(b, t->url);
+    ff_jbuf_lit(b, ",\"httpMethod\":\"POST\",\"headers\":");
+    put_headers(b, t);
+    ff_jbuf_lit(b, ",\"body\":");
+    put_string(b, b64);
+    free(b64);
+    if (t->oidc_service_account_email) {
+        ff_jbuf_lit(b, ",\"oidcToken\":{\"serviceAccountEmail\":");
+        put_string(b, t->oidc_service_account_email);
+        ff_jbuf_lit(b, ",\"audience\":");
+        put_string(b, t->oidc_audience ? t->oidc_audience : t->url);
+        ff_jbuf_lit(b, "}");
+    }
+    ff_jbuf_lit(b, "}");
+    return 0;
+}
+
+/* Written as text with the one JSON writer: building it in jansson and serializing it
+ * cost 28 k instructions per start request, this a third of that. */
+char *gcp_tasks_create_text(const gcp_tasks_task *t, const char *project, size_t *len, ff_error *err)
+{
+    char stack[2048];
+    ff_jbuf b;
+    ff_jbuf_init(&b, stack, sizeof(stack), 0);
+    ff_jbuf_lit(&b, "{\"task\":{\"httpRequest\":");
+    if (put_http_request(&b, t) != 0) {
+        ff_jbuf_release(&b);
         ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: cannot encode the task body");
         return NULL;
     }
-    json_t *req = json_object();
-    json_object_set_new(req, "url", json_string(t->url));
-    json_object_set_new(req, "httpMethod", json_string("POST"));
-    json_object_set_new(req, "headers", headers_json(t));
-    json_object_set_new(req, "body", json_string(b64));
-    free(b64);
-    if (t->oidc_service_account_email) {
-        json_object_set_new(req, "oidcToken",
-                            json_pack("{s:s, s:s}", "serviceAccountEmail", t->oidc_service_account_email,
-                                      "audience", t->oidc_audience ? t->oidc_audience : t->url));
-    }
-    return req;
-}
-
-json_t *gcp_tasks_create_body(const gcp_tasks_task *t, const char *project, ff_error *err)
-{
-    json_t *req = http_request_json(t, err);
-    if (req == NULL)
-        return NULL;
-    json_t *task = json_object();
-    json_object_set_new(task, "httpRequest", req);
     if (t->task_id) {
         char name[1024];
         snprintf(name, sizeof(name), "projects/%s/locations/%s/queues/%s/tasks/%s", project, t->location,
                  t->queue, t->task_id);
-        json_object_set_new(task, "name", json_string(name));
+        ff_jbuf_lit(&b, ",\"name\":");
+        put_string(&b, name);
     }
     if (t->dispatch_deadline_s) {
-        char d[16];
-        snprintf(d, sizeof(d), "%us", t->dispatch_deadline_s);
-        json_object_set_new(task, "dispatchDeadline", json_string(d));
+        ff_jbuf_lit(&b, ",\"dispatchDeadline\":\"");
+        ff_jbuf_int(&b, t->dispatch_deadline_s);
+        ff_jbuf_lit(&b, "s\"");
     }
-    return json_pack("{s:o}", "task", task);
+    ff_jbuf_lit(&b, "}}");
+    char *text = ff_jbuf_steal(&b, len);
+    if (text == NULL)
+        ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: out of memory");
+    return text;
 }
 
 /* Appends ",field" (or "field") to mask. */
