@@ -56,6 +56,10 @@ typedef struct ff_request ff_request;
 void ff_log(const ff_request *req, ff_severity sev, json_t *fields, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Whether an entry of this severity is written (LOG_LEVEL): a caller skips building the
+ * fields of one that would be dropped. */
+int ff_log_enabled(ff_severity sev);
+
 #define ff_log_info(req, ...)  ff_log((req), FF_INFO, NULL, __VA_ARGS__)
 #define ff_log_warn(req, ...)  ff_log((req), FF_WARNING, NULL, __VA_ARGS__)
 #define ff_log_error(req, ...) ff_log((req), FF_ERROR, NULL, __VA_ARGS__)

@@ -115,6 +115,13 @@ Test(log, level_filters)
     cr_expect_str_eq(str(json_array_get(lines, 0), "message"), "warning");
     cr_expect_str_eq(str(json_array_get(lines, 1), "message"), "error");
     json_decref(lines);
+    /* ff_log_enabled answers what ff_log does, at each side of the level */
+    cr_expect(!ff_log_enabled(FF_DEBUG));
+    cr_expect(!ff_log_enabled(FF_INFO));
+    cr_expect(ff_log_enabled(FF_WARNING));
+    cr_expect(ff_log_enabled(FF_CRITICAL));
+    ff_log_set_level(FF_DEBUG);
+    cr_expect(ff_log_enabled(FF_DEBUG));
 }
 
 Test(log, default_level_is_info)

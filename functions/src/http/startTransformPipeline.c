@@ -82,6 +82,8 @@ static int validate_body(start_ctx *c)
 /* Lifecycle log line; roundTrips counts the Firestore and Cloud Tasks requests so far. */
 static void log_event(start_ctx *c, const char *event, const char *message)
 {
+    if (!ff_log_enabled(FF_INFO))
+        return;
     ff_log(c->req, FF_INFO,
            json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", event, "jobId", c->job_id, "sessionId",
                      c->body.session_id, "projectId", c->project_id, "roundTrips",

@@ -45,6 +45,8 @@ static const struct {
 
 static void log_job(run_ctx *c, ff_severity sev, const char *event, const char *fmt, const char *detail)
 {
+    if (!ff_log_enabled(sev))
+        return;
     ff_log(c->req, sev,
            json_pack("{s:s, s:s, s:s, s:s}", "event", event, "jobId", c->p.job_id, "sessionId",
                      c->p.session_id, "projectId", c->p.project_id),

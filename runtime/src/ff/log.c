@@ -352,6 +352,11 @@ static void log_entry(const ff_request *req, ff_severity sev, const ff_log_http 
     json_decref(fields);
 }
 
+int ff_log_enabled(ff_severity sev)
+{
+    return sev >= g_log.min;
+}
+
 void ff_log(const ff_request *req, ff_severity sev, json_t *fields, const char *fmt, ...)
 {
     if (sev < g_log.min) {
