@@ -189,7 +189,8 @@ static int field_member(fs_scan *r, const char *key, size_t len, void *ctx)
         json_decref(v);
         return -1;
     }
-    return json_object_set_new(c->out, key, v) == 0 ? 0 : -1;
+    /* the scanner checked the key's UTF-8 */
+    return json_object_setn_new_nocheck(c->out, key, len, v) == 0 ? 0 : -1;
 }
 
 /* A fields object {"k": value, ...} after whitespace, as a new plain object. */
@@ -218,18 +219,20 @@ static int map_member(fs_scan *r, const char *key, size_t len, void *ctx)
     json_t *fields = fields_object(r, c->depth);
     if (fields == NULL)
         return -1;
-    json_decref(c->out);
+    json_decref(c->out); /* a repeated member replaces the earlier one, as in jansson */
     c->out = fields;
     return 0;
 }
 
 static json_t *map_payload(fs_scan *r, int depth)
 {
-    coll_ctx c = {json_object(), depth};
-    if (c.out == NULL || object_payload(r, "mapValue") != 0 || fs_scan_members(r, map_member, &c) != 0) {
+    coll_ctx c = {NULL, depth}; /* the "fields" member's object; an empty map has none */
+    if (object_payload(r, "mapValue") != 0 || fs_scan_members(r, map_member, &c) != 0) {
         json_decref(c.out);
         return NULL;
     }
+    if (c.out == NULL && (c.out = json_object()) == NULL)
+        return fs_scan_bad(r, "out of memory");
     /* a map that looks like a tagged value is escaped so it reads back as a map */
     return fs_value_tag(c.out) != NULL ? json_pack("{so}", "$map", c.out) : c.out;
 }
