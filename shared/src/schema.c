@@ -312,8 +312,8 @@ static int check_field(const schema_field *f, const json_t *obj, json_t *out, wa
         norm = json_null();
     else if (v != NULL)
         rc = check(f->type, v, &norm, w);
-    if (rc == 0)
-        json_object_set_new(out, f->name, norm);
+    if (rc == 0) /* the tables' names are ASCII: jansson need not check them */
+        json_object_set_new_nocheck(out, f->name, norm);
     path_pop(w, mark);
     return rc;
 }
@@ -331,8 +331,9 @@ static int check_object(const schema_type *t, const json_t *in, json_t **out, wa
     json_t *v;
     json_object_foreach((json_t *)in, key, v)
     {
-        if (json_object_get(obj, key) == NULL) /* not a declared field: preserved */
-            json_object_set_new(obj, key, json_deep_copy(v));
+        if (json_object_get(obj, key) ==
+            NULL) /* not a declared field: preserved (a key of a jansson object: checked) */
+            json_object_set_new_nocheck(obj, key, json_deep_copy(v));
     }
     *out = obj;
     return 0;
