@@ -290,6 +290,18 @@ int64_t ff_now_ms(void);
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
 int64_t ff_now_mono_ms(void);
 
+/*
+ * String joining for request paths, URLs and header lines, where snprintf's format engine
+ * costs a few hundred instructions per call for what is a few copies.
+ * ff_concat: the strings up to the NULL that ends the list, into out (size bytes, NUL
+ * included); returns the length, or -1 when they do not fit (out then holds "").
+ * ff_concat_alloc: the same in malloc'd memory the caller frees; NULL on out of memory.
+ * ff_strlcpy: src (NULL counts as "") into dst of size bytes, cut to fit.
+ */
+long ff_concat(char *out, size_t size, ...) __attribute__((sentinel));
+char *ff_concat_alloc(const char *first, ...) __attribute__((sentinel));
+void ff_strlcpy(char *dst, size_t size, const char *src);
+
 #ifdef __cplusplus
 }
 #endif

@@ -172,6 +172,22 @@ Test(http, refuses_header_injection)
     cr_assert_eq(res.attempts, 0);
 }
 
+Test(http, refuses_a_header_line_longer_than_it_sends)
+{
+    static char big[8200];
+    memset(big, 'v', sizeof(big) - 1);
+    gcp_http_header hdr[] = {{"X-Big", big}};
+    gcp_http_request req = {.method = "GET", .url = "http://127.0.0.1:1/", .headers = hdr, .n_headers = 1};
+    ff_error err = {0};
+    cr_assert_eq(gcp_http_do(&req, &res, &err), GCP_HTTP_ERR_ARG, "never cut short and sent");
+    cr_expect_eq(res.attempts, 0);
+    cr_expect(strstr(err.message, "invalid header 0") != NULL, "%s", err.message);
+    big[8192 - 1 - 2 - 5 - 1] = '\0'; /* "X-Big: " + value + NUL = 8191 bytes: fits */
+    ff_error_clear(&err);
+    cr_expect_neq(gcp_http_do(&req, &res, &err), GCP_HTTP_ERR_ARG, "%s", err.message);
+    gcp_http_response_free(&res);
+}
+
 Test(http, deadline_caps_retries)
 {
     static const fst_reply script[] = {{503, NULL, 0}};

@@ -71,7 +71,7 @@ int pipeline_config_task_url(char *out, size_t len, ff_error *err)
 {
     const pipeline_config *c = pipeline_config_get();
     if (c->task_url[0] != '\0') {
-        snprintf(out, len, "%s", c->task_url);
+        ff_strlcpy(out, len, c->task_url);
         return 0;
     }
     if (!c->emulated || !ff_all_functions_mode())

@@ -16,8 +16,7 @@ int experience_fetch(fs_db *db, const char *workspace_id, const char *experience
     *out = NULL;
     if (!ids_valid(workspace_id) || !ids_valid(experience_id))
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path: invalid ID");
-    int n = snprintf(path, sizeof(path), "workspaces/%s/experiences/%s", workspace_id, experience_id);
-    if (n < 0 || (size_t)n >= sizeof(path))
+    if (ff_concat(path, sizeof(path), "workspaces/", workspace_id, "/experiences/", experience_id, NULL) < 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path too long");
     return document_fetch(db, path, experience_validate, "experience", out, err);
 }

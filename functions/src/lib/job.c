@@ -18,8 +18,7 @@ int job_path(char *out, size_t len, const char *project_id, const char *job_id)
 {
     if (!ids_valid(project_id) || !ids_valid(job_id))
         return -1;
-    int n = snprintf(out, len, "projects/%s/jobs/%s", project_id, job_id);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    return ff_concat(out, len, "projects/", project_id, "/jobs/", job_id, NULL) < 0 ? -1 : 0;
 }
 
 /* The session's array `key`, shared (a new reference), or a new empty array. */
@@ -135,7 +134,7 @@ static int landed(job_ref *job, const char *path, const json_t *fields)
          it = json_object_iter_next((json_t *)fields, it))
         same = json_equal(json_object_get(doc->fields, json_object_iter_key(it)), json_object_iter_value(it));
     if (same)
-        snprintf(job->update_time, sizeof(job->update_time), "%s", doc->update_time);
+        ff_strlcpy(job->update_time, sizeof(job->update_time), doc->update_time);
     fs_doc_free(doc);
     return same;
 }
@@ -167,7 +166,7 @@ static int commit_job(job_ref *job, json_t *fields, const char *session_status, 
         retried = gcp_http_thread_requests() - sent > 1; /* an earlier attempt may have landed */
         fs_batch_free(b);
         if (rc == 0)
-            snprintf(job->update_time, sizeof(job->update_time), "%s", commit_time);
+            ff_strlcpy(job->update_time, sizeof(job->update_time), commit_time);
         /* NOT_FOUND here means the session is gone (the job itself existed at our last write). */
         if (!(rc == FS_NOT_FOUND && with_session))
             break;

@@ -13,8 +13,7 @@ int session_path(char *out, size_t len, const char *project_id, const char *sess
 {
     if (!ids_valid(project_id) || !ids_valid(session_id))
         return -1;
-    int n = snprintf(out, len, "projects/%s/sessions/%s", project_id, session_id);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    return ff_concat(out, len, "projects/", project_id, "/sessions/", session_id, NULL) < 0 ? -1 : 0;
 }
 
 int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_doc **out, ff_error *err)

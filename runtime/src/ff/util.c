@@ -1,8 +1,9 @@
 /*
- * util.c - small shared helpers: error structs and clocks.
+ * util.c - small shared helpers: error structs, clocks and string joining.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,4 +44,68 @@ int64_t ff_now_ms(void)
 int64_t ff_now_mono_ms(void)
 {
     return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* The total length of the strings of ap up to NULL. */
+static size_t concat_len(va_list ap)
+{
+    size_t n = 0;
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *))
+        n += strlen(s);
+    return n;
+}
+
+/* Copies the strings of ap up to NULL to out, which has room for them and the NUL. */
+static void concat_copy(char *out, va_list ap)
+{
+    for (const char *s = va_arg(ap, const char *); s != NULL; s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        memcpy(out, s, n);
+        out += n;
+    }
+    *out = '\0';
+}
+
+long ff_concat(char *out, size_t size, ...)
+{
+    va_list ap;
+    va_start(ap, size);
+    size_t n = concat_len(ap);
+    va_end(ap);
+    if (n >= size) {
+        if (size > 0)
+            out[0] = '\0';
+        return -1;
+    }
+    va_start(ap, size);
+    concat_copy(out, ap);
+    va_end(ap);
+    return (long)n;
+}
+
+char *ff_concat_alloc(const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    size_t n = strlen(first) + concat_len(ap);
+    va_end(ap);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t first_len = strlen(first);
+    memcpy(out, first, first_len);
+    va_start(ap, first);
+    concat_copy(out + first_len, ap);
+    va_end(ap);
+    return out;
+}
+
+void ff_strlcpy(char *dst, size_t size, const char *src)
+{
+    if (dst == NULL || size == 0)
+        return;
+    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }

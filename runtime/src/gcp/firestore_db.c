@@ -297,7 +297,7 @@ int fs_call_raw(fs_db *db, const char *method, const char *url_path, const char 
     int rc = auth_header(db, auth, sizeof(auth), err);
     if (rc != 0)
         return rc;
-    char *url = fs_strfmt("%s/%s", db->base_url, url_path);
+    char *url = ff_concat_alloc(db->base_url, "/", url_path, NULL);
     if (url == NULL)
         return ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
     gcp_http_header hdr[] = {{"Authorization", auth}, {"Content-Type", "application/json"}};

@@ -50,8 +50,8 @@ fs_doc *fs_doc_new(const fs_db *db, const char *name, json_t *fields, const char
     const char *slash = strrchr(doc->name, '/');
     doc->id = slash ? slash + 1 : doc->name;
     doc->fields = fields;
-    snprintf(doc->create_time, FS_TIME_SIZE, "%s", create_time ? create_time : "");
-    snprintf(doc->update_time, FS_TIME_SIZE, "%s", update_time ? update_time : "");
+    ff_strlcpy(doc->create_time, FS_TIME_SIZE, create_time);
+    ff_strlcpy(doc->update_time, FS_TIME_SIZE, update_time);
     return doc;
 }
 
@@ -76,7 +76,7 @@ int fs_doc_get(fs_db *db, const char *path, const char *const *mask, fs_doc **ou
     if (rc != 0)
         return rc;
     char *enc = fs_path_encode(path), *query = fs_mask_query(mask);
-    char *url = enc && query ? fs_strfmt("%s/%s%s", db->root, enc, query) : NULL;
+    char *url = enc && query ? ff_concat_alloc(db->root, "/", enc, query, NULL) : NULL;
     free(enc);
     free(query);
     if (url == NULL)

@@ -310,7 +310,7 @@ static int time_member(fs_scan *r, char dst[FS_TIME_SIZE])
     json_t *s = fs_scan_string_value(r);
     if (s == NULL)
         return -1;
-    snprintf(dst, FS_TIME_SIZE, "%s", json_string_value(s));
+    ff_strlcpy(dst, FS_TIME_SIZE, json_string_value(s));
     json_decref(s);
     return 0;
 }

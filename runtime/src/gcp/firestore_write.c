@@ -230,7 +230,7 @@ int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_tim
      * precondition, so a repeat fails instead of applying twice (or over a newer write).
      * A transaction's commit is never repeated: run the transaction again instead. */
     int safe = txn == NULL && b->unguarded == 0 && b->count > 0;
-    char *url = fs_strfmt("%s:commit", db->root), *answer = NULL;
+    char *url = ff_concat_alloc(db->root, ":commit", NULL), *answer = NULL;
     size_t answer_len = 0;
     int rc = url && !body.failed
                  ? fs_call_raw(db, "POST", url, body.p, body.len,

@@ -150,19 +150,20 @@ static void response_reset(gcp_http_response *res)
     res->attempts = attempts;
 }
 
+#define HEADER_LINE_MAX 8192 /* "Name: value" and its NUL; longer headers are refused */
+
 static struct curl_slist *build_headers(const gcp_http_request *req)
 {
     struct curl_slist *list = NULL;
     int has_type = 0, has_encoding = 0;
-    char line[8192];
+    char line[HEADER_LINE_MAX];
     for (size_t i = 0; i < req->n_headers; i++) {
-        has_type |= strcasecmp(req->headers[i].name, "Content-Type") == 0;
-        has_encoding |= strcasecmp(req->headers[i].name, "Accept-Encoding") == 0;
-        /* "Name;" is curl's way to send a header with an empty value */
-        if (req->headers[i].value[0] == '\0')
-            snprintf(line, sizeof(line), "%s;", req->headers[i].name);
-        else
-            snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, req->headers[i].value);
+        const char *name = req->headers[i].name, *value = req->headers[i].value;
+        has_type |= strcasecmp(name, "Content-Type") == 0;
+        has_encoding |= strcasecmp(name, "Accept-Encoding") == 0;
+        /* "Name;" is curl's way to send a header with an empty value; check_request
+         * made sure every line fits */
+        ff_concat(line, sizeof(line), name, value[0] == '\0' ? ";" : ": ", value, NULL);
         list = gcp_http_lib->slist_append(list, line);
     }
     if (req->body != NULL && !has_type)
@@ -298,7 +299,8 @@ static int check_request(const gcp_http_request *req, ff_error *err)
     for (size_t i = 0; i < req->n_headers; i++)
         if (req->headers[i].name == NULL || req->headers[i].value == NULL ||
             req->headers[i].name[0] == '\0' || strpbrk(req->headers[i].name, ":\r\n ") != NULL ||
-            strpbrk(req->headers[i].value, "\r\n") != NULL)
+            strpbrk(req->headers[i].value, "\r\n") != NULL ||
+            strlen(req->headers[i].name) + 2 + strlen(req->headers[i].value) >= HEADER_LINE_MAX)
             return ff_error_set(err, GCP_HTTP_ERR_ARG, "http: invalid header %zu", i);
     return 0;
 }
@@ -381,18 +383,11 @@ void gcp_http_response_free(gcp_http_response *res)
     memset(res, 0, sizeof(*res));
 }
 
-static void copy_str(char *dst, size_t len, const char *src)
-{
-    if (dst == NULL || len == 0)
-        return;
-    snprintf(dst, len, "%s", src ? src : "");
-}
-
 int gcp_http_google_error(const char *body, size_t len, char *status, size_t status_len, char *message,
                           size_t message_len)
 {
-    copy_str(status, status_len, "");
-    copy_str(message, message_len, "");
+    ff_strlcpy(status, status_len, "");
+    ff_strlcpy(message, message_len, "");
     if (body == NULL || len == 0)
         return 0;
     json_t *root = json_loadb(body, len, 0, NULL);
@@ -400,8 +395,8 @@ int gcp_http_google_error(const char *body, size_t len, char *status, size_t sta
     json_t *e = json_object_get(obj, "error");
     int found = json_is_object(e);
     if (found) {
-        copy_str(status, status_len, json_string_value(json_object_get(e, "status")));
-        copy_str(message, message_len, json_string_value(json_object_get(e, "message")));
+        ff_strlcpy(status, status_len, json_string_value(json_object_get(e, "status")));
+        ff_strlcpy(message, message_len, json_string_value(json_object_get(e, "message")));
     }
     json_decref(root);
     return found;

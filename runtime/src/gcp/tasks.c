@@ -129,8 +129,8 @@ int gcp_tasks_create(const gcp_tasks_task *t, char **name_out, ff_error *err)
     int emulator = 0;
     char base[512], *url = NULL;
     if (base_url(base, sizeof(base), &emulator) != 0 ||
-        asprintf(&url, "%s/projects/%s/locations/%s/queues/%s/tasks", base, project, t->location, t->queue) <
-            0)
+        (url = ff_concat_alloc(base, "/projects/", project, "/locations/", t->location, "/queues/", t->queue,
+                               "/tasks", NULL)) == NULL)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: endpoint URL too long");
     size_t body_len = 0;
     char *body = gcp_tasks_create_text(t, project, &body_len, err);

@@ -38,7 +38,7 @@ static int id_field(const json_t *obj, const char *prefix, const char *field, co
     if (strlen(json_string_value(v)) != json_string_length(v))
         return ff_error_set(err, -1, "%s%s: must not contain NUL", prefix, field);
     char name[64];
-    snprintf(name, sizeof(name), "%s%s", prefix, field);
+    ff_concat(name, sizeof(name), prefix, field, NULL); /* short literals: it fits */
     if (tp_check_id(name, json_string_value(v), err) != 0)
         return -1;
     *out = json_string_value(v);
