@@ -3,7 +3,7 @@
  * loader at exec: libcurl pulls in 27 more shared libraries (GnuTLS, Kerberos, LDAP...)
  * whose mapping and symbol binding were more than half of the process's start-up, paid
  * before the first request even by functions that never call out (docs/performance.md).
- * Only gcp_http.c calls libcurl, through this table.
+ * Only the HTTP client (gcp_http.c, gcp_http_pool.c) calls libcurl, through this table.
  */
 #ifndef GCP_CURL_H
 #define GCP_CURL_H

@@ -335,12 +335,14 @@ void gcp_http_handle_target(gcp_http_handle *hh, const char *url)
 }
 
 /*
- * The transfer loop. curl_multi_perform, as curl_easy_perform drives it, does not know
- * what the last wait saw, so before it reads or writes libcurl polls the socket itself
- * (timeout 0): once after sending the request, once more when the answer has come. Driven
- * with curl_multi_socket_action and the readiness our own poll() observed, libcurl uses
- * those bits and does not ask again. libcurl says which sockets to watch for what
- * (on_socket) and when its timer is due (on_timer); the loop waits on both.
+ * The transfer loop. Driven by curl_multi_perform, as curl_easy_perform drives it, libcurl
+ * does not know what the last wait saw, so before it reads it polls the socket itself
+ * (timeout 0): after a wait that found the answer, a system call for nothing. Driven by
+ * curl_multi_socket_action with the readiness our own poll() observed, it uses those bits
+ * instead. Its other zero-timeout polls stay: the liveness check of a reused connection
+ * and the check right after the request went out (no readiness is known there yet).
+ * libcurl says which sockets to watch for what (on_socket) and when its timer is due
+ * (on_timer); the loop waits on both. Figures: docs/performance.md.
  */
 
 /* CURLMOPT_SOCKETFUNCTION: what libcurl wants to know of fd from now on, kept in hh->watch.
