@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../support/spawn.h"
 #include "fs_helpers.h"
 
 TestSuite(http_drive, .timeout = 60);
@@ -44,18 +45,6 @@ typedef struct ka_server {
     _Atomic int mode, stop;
     atomic_int accepted, requests, closed; /* closed: connections the server ended itself */
 } ka_server;
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Waits until fd is readable or the server stops: 1 readable, 0 stopping. */
 static int readable(ka_server *s, int fd)
@@ -109,7 +98,7 @@ static int send_pieces(int fd, const char *text, const size_t *cuts, size_t n_cu
         size_t to = i < n_cuts ? cuts[i] : strlen(text);
         if (i > 0)
             usleep(20 * 1000);
-        if (send_all(fd, text + at, to - at) != 0)
+        if (th_raw_send(fd, text + at, to - at) != 0)
             return -1;
         at = to;
     }
@@ -125,13 +114,12 @@ static int answer_large(int fd, long len, unsigned long sum)
     if (all == NULL)
         return -1;
     memcpy(all, head, n);
-    for (size_t i = 0; i < LARGE_BODY; i++)
-        all[n + i] = ' ';
+    memset(all + n, ' ', LARGE_BODY);
     char line[128];
     int w = snprintf(line, sizeof(line),
                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                      n + LARGE_BODY);
-    int rc = send_all(fd, line, (size_t)w) == 0 && send_all(fd, all, n + LARGE_BODY) == 0 ? 0 : -1;
+    int rc = th_raw_send(fd, line, (size_t)w) == 0 && th_raw_send(fd, all, n + LARGE_BODY) == 0 ? 0 : -1;
     free(all);
     return rc;
 }
@@ -168,7 +156,7 @@ static int answer(ka_server *s, int fd, int n, long len, unsigned long sum)
     }
     if (mode == KA_LATE)
         usleep(50 * 1000);
-    if (send_all(fd, text, strlen(text)) != 0)
+    if (th_raw_send(fd, text, strlen(text)) != 0)
         return -1;
     if (mode == KA_RESET) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0}; /* close() sends a reset */
@@ -199,18 +187,27 @@ static void *serve(void *arg)
     return NULL;
 }
 
-/* A server on 127.0.0.1 (free port) answering as mode says; backlog as listen() takes. */
-static ka_server *ka_start(int mode, int backlog)
+/* A socket listening on 127.0.0.1, a free port (*port), with this accept queue (asserts). */
+static int listen_loopback(int backlog, int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, backlog) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A server on 127.0.0.1 (free port) answering as mode says. */
+static ka_server *ka_start(int mode)
 {
     ka_server *s = calloc(1, sizeof(*s));
     cr_assert_not_null(s);
     s->mode = mode;
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof(a);
-    cr_assert(s->lfd >= 0 && bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-              listen(s->lfd, backlog) == 0 && getsockname(s->lfd, (struct sockaddr *)&a, &alen) == 0);
-    snprintf(s->host, sizeof(s->host), "127.0.0.1:%d", ntohs(a.sin_port));
+    int port;
+    s->lfd = listen_loopback(8, &port);
+    snprintf(s->host, sizeof(s->host), "127.0.0.1:%d", port);
     cr_assert_eq(pthread_create(&s->thread, NULL, serve, s), 0);
     return s;
 }
@@ -286,7 +283,7 @@ static void wait_closed(ka_server *s)
 
 Test(http_drive, calls_reuse_one_kept_alive_connection)
 {
-    ka_server *s = ka_start(KA_PLAIN, 8);
+    ka_server *s = ka_start(KA_PLAIN);
     for (int n = 1; n <= 4; n++)
         expect_nth(s, n % 2 ? "GET" : "POST", n);
     cr_expect_eq(s->accepted, 1, "%d connections for 4 calls", (int)s->accepted);
@@ -296,7 +293,7 @@ Test(http_drive, calls_reuse_one_kept_alive_connection)
 /* Every piece is a wake-up of the loop; the answer is whole and the connection reused. */
 Test(http_drive, answer_in_pieces_is_read_whole)
 {
-    ka_server *s = ka_start(KA_PIECES, 8);
+    ka_server *s = ka_start(KA_PIECES);
     expect_nth(s, "GET", 1);
     expect_nth(s, "POST", 2);
     s->mode = KA_CHUNKED;
@@ -312,7 +309,7 @@ Test(http_drive, answer_in_pieces_is_read_whole)
  * a transport error (test_http_faults.c). */
 Test(http_drive, kept_alive_connection_closed_by_the_server_is_replaced)
 {
-    ka_server *s = ka_start(KA_CLOSE, 8);
+    ka_server *s = ka_start(KA_CLOSE);
     expect_nth(s, "GET", 1);
     wait_closed(s);
     expect_nth(s, "POST", 2);
@@ -328,7 +325,7 @@ Test(http_drive, kept_alive_connection_closed_by_the_server_is_replaced)
  * answer; the next call uses the new connection. */
 Test(http_drive, kept_alive_connection_reset_by_the_server_is_replaced)
 {
-    ka_server *s = ka_start(KA_RESET, 8);
+    ka_server *s = ka_start(KA_RESET);
     expect_nth(s, "GET", 1);
     wait_closed(s);
     char url[128];
@@ -357,7 +354,7 @@ Test(http_drive, refused_connection_fails_with_couldnt_connect)
  * serves the next call (on a new connection: the timed-out one is closed). */
 Test(http_drive, silent_server_times_out_and_the_handle_serves_again)
 {
-    ka_server *s = ka_start(KA_SILENT, 8);
+    ka_server *s = ka_start(KA_SILENT);
     char url[128];
     snprintf(url, sizeof(url), "http://%s/v1/x", s->host);
     expect_failure(url, 300, 0, "Timeout was reached");
@@ -371,14 +368,10 @@ Test(http_drive, silent_server_times_out_and_the_handle_serves_again)
  * timeout ends the call. */
 Test(http_drive, connect_that_never_completes_times_out)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0), filler = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof(a);
-    cr_assert(lfd >= 0 && filler >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-              listen(lfd, 0) == 0 && getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
-    cr_assert_eq(connect(filler, (struct sockaddr *)&a, alen), 0, "the filler fills the queue of 1");
+    int port, lfd = listen_loopback(0, &port), filler = th_raw_connect(port);
+    cr_assert(filler >= 0, "the filler fills the queue of 1");
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/x", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/x", port);
     expect_failure(url, 20000, 300, "Timeout was reached");
     close(filler);
     close(lfd);
@@ -388,7 +381,7 @@ Test(http_drive, connect_that_never_completes_times_out)
  * than libcurl reads in one go: it asks to be called again at once). */
 Test(http_drive, large_bodies_both_ways)
 {
-    ka_server *s = ka_start(KA_LARGE, 8);
+    ka_server *s = ka_start(KA_LARGE);
     size_t n = 3 << 20;
     char *up = malloc(n);
     cr_assert_not_null(up);
@@ -416,7 +409,7 @@ Test(http_drive, large_bodies_both_ways)
  * attempt on ::1, refused, beside the one on 127.0.0.1. */
 Test(http_drive, localhost_is_reached)
 {
-    ka_server *s = ka_start(KA_PLAIN, 8);
+    ka_server *s = ka_start(KA_PLAIN);
     char url[128];
     snprintf(url, sizeof(url), "http://localhost:%s/v1/x", strchr(s->host, ':') + 1);
     gcp_http_response res;
@@ -446,12 +439,18 @@ static __thread struct {
     int on, waited, checks_after_wait;
 } t_polls;
 
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+
+static void find_real_poll(void)
+{
+    real_poll = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+}
+
 int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-    static int (*real)(struct pollfd *, nfds_t, int);
-    if (real == NULL)
-        real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
-    int r = real(fds, n, timeout_ms);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_real_poll);
+    int r = real_poll(fds, n, timeout_ms);
     if (t_polls.on && timeout_ms == 0 && t_polls.waited)
         t_polls.checks_after_wait++;
     if (t_polls.on && timeout_ms != 0 && r > 0)
@@ -461,7 +460,7 @@ int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 
 Test(http_drive, answer_is_read_without_polling_again)
 {
-    ka_server *s = ka_start(KA_LATE, 8);
+    ka_server *s = ka_start(KA_LATE);
     expect_nth(s, "GET", 1); /* the connection the next calls reuse */
     for (int n = 2; n <= 3; n++) {
         t_polls.on = 1;
