@@ -432,8 +432,11 @@ static CURLMcode wait_and_act(gcp_http_handle *hh, int *running)
 
 /*
  * Runs the transfer as curl_easy_perform would, with the same result and the same mapping
- * of multi errors. Added to the handle's multi, the transfer is due at once: the first
- * action starts it (on a reused connection it sends the request) without a wait before.
+ * of multi errors. When libcurl's timer says "now" (a transfer just added; more to do on
+ * what it has read, as HTTP/2 asks), the loop runs it without a poll() first: libcurl
+ * checks the sockets it needs itself when the readiness is not given. Not twice in a
+ * row, so a timer that stays at 0 always meets a poll(), as curl_multi_perform's loop
+ * does, and never spins without one.
  */
 CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
 {
@@ -441,8 +444,9 @@ CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
     if (hh->multi == NULL || c->multi_add_handle(hh->multi, hh->curl) != CURLM_OK)
         return c->easy_perform(hh->curl);
     CURLcode rc = CURLE_OK;
-    int running = 0, left;
-    CURLMcode mc = c->multi_socket_action(hh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    CURLMcode mc = CURLM_OK;
+    int running = 1, left, at_once = 0;
+    hh->timer_due = 0; /* the transfer is due at once */
     while (mc == CURLM_OK) {
         if (running == 0) {
             CURLMsg *msg = c->multi_info_read(hh->multi, &left);
@@ -451,7 +455,9 @@ CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
                 break;
             }
         }
-        mc = wait_and_act(hh, &running);
+        at_once = hh->timer_due == 0 && !at_once;
+        mc = at_once ? c->multi_socket_action(hh->multi, CURL_SOCKET_TIMEOUT, 0, &running)
+                     : wait_and_act(hh, &running);
     }
     if (mc != CURLM_OK)
         rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
