@@ -46,8 +46,7 @@ int gcp_curl_open(const char *soname, gcp_curl_api *a, ff_error *err)
         {"curl_multi_setopt", (void **)&a->multi_setopt},
         {"curl_multi_add_handle", (void **)&a->multi_add_handle},
         {"curl_multi_remove_handle", (void **)&a->multi_remove_handle},
-        {"curl_multi_perform", (void **)&a->multi_perform},
-        {"curl_multi_poll", (void **)&a->multi_poll},
+        {"curl_multi_socket_action", (void **)&a->multi_socket_action},
         {"curl_multi_info_read", (void **)&a->multi_info_read},
         {"curl_multi_cleanup", (void **)&a->multi_cleanup},
     };

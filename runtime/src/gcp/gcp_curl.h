@@ -3,7 +3,7 @@
  * loader at exec: libcurl pulls in 27 more shared libraries (GnuTLS, Kerberos, LDAP...)
  * whose mapping and symbol binding were more than half of the process's start-up, paid
  * before the first request even by functions that never call out (docs/performance.md).
- * Only gcp_http.c calls libcurl, through this table.
+ * Only the HTTP client (gcp_http.c, gcp_http_pool.c) calls libcurl, through this table.
  */
 #ifndef GCP_CURL_H
 #define GCP_CURL_H
@@ -32,8 +32,7 @@ typedef struct gcp_curl_api {
     CURLMcode (*multi_setopt)(CURLM *m, CURLMoption option, ...);
     CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
     CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
-    CURLMcode (*multi_perform)(CURLM *m, int *running);
-    CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms, int *ret);
+    CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int ev_bitmask, int *running);
     CURLMsg *(*multi_info_read)(CURLM *m, int *left);
     CURLMcode (*multi_cleanup)(CURLM *m);
 } gcp_curl_api;

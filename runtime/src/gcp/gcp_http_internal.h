@@ -7,11 +7,17 @@
 #define GCP_HTTP_INTERNAL_H
 
 #include <curl/curl.h>
+#include <poll.h>
+#include <stdint.h>
 
 #include "ff.h"
 #include "gcp_curl.h"
 
 struct gcp_http_attempt;
+
+/* Sockets a handle's transfer may have libcurl watch at once: libcurl 7.88 asks for at
+ * most 5 per transfer (its MAX_SOCKSPEREASYHANDLE), and a multi handle runs one transfer. */
+#define GCP_HTTP_WATCH_MAX 8
 
 /* One pooled easy handle and what this client last set on it. */
 typedef struct gcp_http_handle {
@@ -22,6 +28,12 @@ typedef struct gcp_http_handle {
     const char *proxy; /* CURLOPT_PROXY as last set: a string of the proxy snapshot, or NULL */
     int proxy_set;     /* CURLOPT_PROXY was set at least once */
     struct gcp_http_attempt *attempt; /* the attempt under way: the callbacks' argument */
+    /* What multi's transfer waits for (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION):
+     * its sockets with POLLIN/POLLOUT for what libcurl wants to know of each, and when
+     * libcurl's timer is due (CLOCK_MONOTONIC ns; 0: now; -1: no timer). */
+    struct pollfd watch[GCP_HTTP_WATCH_MAX];
+    int n_watch;
+    int64_t timer_due;
 } gcp_http_handle;
 
 /* The libcurl function table once gcp_http_curl has returned it; read only after that. */

@@ -5,15 +5,18 @@
  * a call's URL as cheaply as libcurl allows (gcp_http_handle_target) and runs its
  * transfer (gcp_http_handle_perform). Figures: docs/performance.md, "libcurl per call".
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "gcp_http_internal.h"
 
-#define POOL_MAX 64
+#define POOL_MAX    64
+#define WAIT_MAX_MS 1000 /* the longest poll() of a transfer, as curl_easy_perform's */
 
 const gcp_curl_api *gcp_http_lib;
 
@@ -149,6 +152,9 @@ static void handle_free(gcp_http_handle *hh)
  * and a call sets only what differs. Resetting the handle and setting them all again
  * after each call cost a tenth of the client's own CPU per call.
  */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp);
+static int on_timer(CURLM *multi, long ms, void *arg);
+
 static gcp_http_handle *handle_new(void)
 {
     const gcp_curl_api *c = g_http.curl;
@@ -158,8 +164,14 @@ static gcp_http_handle *handle_new(void)
         return NULL;
     }
     hh->url = c->url(); /* NULL: calls pass the URL string only, as before */
-    if ((hh->multi = c->multi_init()) != NULL)
+    hh->timer_due = -1;
+    if ((hh->multi = c->multi_init()) != NULL) {
         c->multi_setopt(hh->multi, CURLMOPT_MAXCONNECTS, 2L); /* its cache holds the connections */
+        c->multi_setopt(hh->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+        c->multi_setopt(hh->multi, CURLMOPT_SOCKETDATA, hh);
+        c->multi_setopt(hh->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+        c->multi_setopt(hh->multi, CURLMOPT_TIMERDATA, hh);
+    }
     CURL *h = hh->curl;
     c->easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* signals do not mix with worker threads */
     if (g_http.share != NULL)
@@ -323,11 +335,108 @@ void gcp_http_handle_target(gcp_http_handle *hh, const char *url)
 }
 
 /*
- * curl_easy_perform's own loop on a multi handle of our own, in the other order: it
- * waits (poll) before it first drives the transfer, a system call that never finds
- * anything on a reused connection; this drives first and waits only while the transfer
- * runs. The wait is curl_multi_poll's, as curl_easy_perform's (it sleeps until curl's next
- * timeout when there is no socket to watch), and so are the result and its error mapping.
+ * The transfer loop. Driven by curl_multi_perform, as curl_easy_perform drives it, libcurl
+ * does not know what the last wait saw, so before it reads it polls the socket itself
+ * (timeout 0): after a wait that found the answer, a system call for nothing. Driven by
+ * curl_multi_socket_action with the readiness our own poll() observed, it uses those bits
+ * instead. Its other zero-timeout polls stay: the liveness check of a reused connection
+ * and the check right after the request went out (no readiness is known there yet).
+ * libcurl says which sockets to watch for what (on_socket) and when its timer is due
+ * (on_timer); the loop waits on both. Figures: docs/performance.md.
+ */
+
+/* CURLMOPT_SOCKETFUNCTION: what libcurl wants to know of fd from now on, kept in hh->watch.
+ * -1 (the transfer fails) if the table is full, which libcurl 7.88 never makes it. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    gcp_http_handle *hh = arg;
+    int i = 0;
+    while (i < hh->n_watch && hh->watch[i].fd != fd)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < hh->n_watch)
+            hh->watch[i] = hh->watch[--hh->n_watch];
+        return 0;
+    }
+    if (i == hh->n_watch) {
+        if (i == GCP_HTTP_WATCH_MAX)
+            return -1;
+        hh->watch[hh->n_watch++].fd = fd;
+    }
+    hh->watch[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0));
+    return 0;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants CURL_SOCKET_TIMEOUT in ms milliseconds (-1: never). */
+static int on_timer(CURLM *multi, long ms, void *arg)
+{
+    gcp_http_handle *hh = arg;
+    hh->timer_due = ms < 0 ? -1 : ms == 0 ? 0 : now_ns() + (int64_t)ms * 1000000;
+    return 0;
+}
+
+/* How long to wait for a socket: until libcurl's timer, at most WAIT_MAX_MS (rounded up,
+ * so that the wait does not end before the timer is due). */
+static int wait_ms(const gcp_http_handle *hh)
+{
+    if (hh->timer_due < 0)
+        return WAIT_MAX_MS;
+    int64_t left = hh->timer_due == 0 ? 0 : hh->timer_due - now_ns();
+    if (left <= 0)
+        return 0;
+    return left >= (int64_t)WAIT_MAX_MS * 1000000 ? WAIT_MAX_MS : (int)((left + 999999) / 1000000);
+}
+
+/* What poll() saw on a socket, in the bits libcurl's own check (Curl_socket_check) would
+ * give for the directions it watches: so the transfer takes the paths it took before,
+ * e.g. a reset connection is read (and fails as a receive error), not reported as a
+ * poll error. */
+static int select_bits(const struct pollfd *p)
+{
+    int bits = 0;
+    if ((p->events & POLLIN) && (p->revents & (POLLIN | POLLERR | POLLHUP)))
+        bits |= CURL_CSELECT_IN;
+    if ((p->events & POLLOUT) && (p->revents & POLLOUT))
+        bits |= CURL_CSELECT_OUT;
+    if ((p->revents & POLLNVAL) || ((p->events & POLLOUT) && (p->revents & (POLLERR | POLLHUP))))
+        bits |= CURL_CSELECT_ERR;
+    return bits;
+}
+
+/* Waits for what libcurl watches, or its timer, and hands it what happened: every socket
+ * poll() found ready with its bits, or the timeout. */
+static CURLMcode wait_and_act(gcp_http_handle *hh, int *running)
+{
+    const gcp_curl_api *c = g_http.curl;
+    struct pollfd fds[GCP_HTTP_WATCH_MAX];
+    int n = hh->n_watch; /* a copy: the actions below change hh->watch */
+    memcpy(fds, hh->watch, (size_t)n * sizeof(fds[0]));
+    int ready = poll(fds, (nfds_t)n, wait_ms(hh));
+    if (ready < 0 && errno != EINTR)
+        return CURLM_UNRECOVERABLE_POLL;
+    if (ready <= 0)
+        return c->multi_socket_action(hh->multi, CURL_SOCKET_TIMEOUT, 0, running);
+    CURLMcode mc = CURLM_OK;
+    for (int i = 0; i < n && mc == CURLM_OK; i++)
+        if (fds[i].revents != 0)
+            mc = c->multi_socket_action(hh->multi, fds[i].fd, select_bits(&fds[i]), running);
+    return mc;
+}
+
+/*
+ * Runs the transfer as curl_easy_perform would, with the same result and the same mapping
+ * of multi errors. When libcurl's timer says "now" (a transfer just added; more to do on
+ * what it has read, as HTTP/2 asks), the loop runs it without a poll() first: libcurl
+ * checks the sockets it needs itself when the readiness is not given. Not twice in a
+ * row, so a timer that stays at 0 always meets a poll(), as curl_multi_perform's loop
+ * does, and never spins without one.
  */
 CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
 {
@@ -336,23 +445,24 @@ CURLcode gcp_http_handle_perform(gcp_http_handle *hh)
         return c->easy_perform(hh->curl);
     CURLcode rc = CURLE_OK;
     CURLMcode mc = CURLM_OK;
-    for (int done = 0; !done && mc == CURLM_OK;) {
-        int running = 0, left;
-        mc = c->multi_perform(hh->multi, &running);
-        if (mc != CURLM_OK)
-            break;
+    int running = 1, left, at_once = 0;
+    hh->timer_due = 0; /* the transfer is due at once */
+    while (mc == CURLM_OK) {
         if (running == 0) {
             CURLMsg *msg = c->multi_info_read(hh->multi, &left);
             if (msg != NULL && msg->msg == CURLMSG_DONE) {
                 rc = msg->data.result;
-                done = 1;
-                continue;
+                break;
             }
         }
-        mc = c->multi_poll(hh->multi, NULL, 0, 1000, NULL);
+        at_once = hh->timer_due == 0 && !at_once;
+        mc = at_once ? c->multi_socket_action(hh->multi, CURL_SOCKET_TIMEOUT, 0, &running)
+                     : wait_and_act(hh, &running);
     }
     if (mc != CURLM_OK)
         rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_BAD_FUNCTION_ARGUMENT;
     c->multi_remove_handle(hh->multi, hh->curl);
+    hh->n_watch = 0; /* libcurl watches nothing without a transfer; after an error, too */
+    hh->timer_due = -1;
     return rc;
 }
