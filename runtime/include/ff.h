@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -141,8 +142,20 @@ typedef struct ff_jbuf {
 /* stack may be NULL (cap then ignored): the buffer starts empty on the heap. */
 void ff_jbuf_init(ff_jbuf *b, char *stack, size_t cap, unsigned flags);
 void ff_jbuf_raw(ff_jbuf *b, const char *s, size_t n); /* appends bytes as they are */
-/* Appends a string literal's bytes as they are (JSON text written by hand). */
-#define ff_jbuf_lit(b, lit) ff_jbuf_raw((b), "" lit, sizeof(lit) - 1)
+/* Appends a string literal's bytes as they are (JSON text written by hand). Inline while
+ * the buffer has room, so the copy of a literal compiles to a few moves: the typed
+ * Firestore text is mostly such pieces. */
+static inline void ff_jbuf_lit_n(ff_jbuf *b, const char *s, size_t n)
+{
+    if (!b->failed && b->len + n + 1 <= b->cap) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+    } else {
+        ff_jbuf_raw(b, s, n);
+    }
+}
+#define ff_jbuf_lit(b, lit) ff_jbuf_lit_n((b), "" lit, sizeof(lit) - 1)
 void ff_jbuf_string(ff_jbuf *b, const char *s, size_t n); /* appends a JSON string literal */
 void ff_jbuf_int(ff_jbuf *b, long long v);
 void ff_jbuf_value(ff_jbuf *b, const json_t *v); /* appends v as compact JSON */
