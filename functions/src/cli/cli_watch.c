@@ -97,7 +97,7 @@ int cli_watch_job(const ff_app *app, int argc, char **argv)
         if (fs_doc_get(db, path, NULL, &doc, &err) == 0) {
             if (strcmp(doc->update_time, last) != 0)
                 draw(doc->fields, tty);
-            snprintf(last, sizeof(last), "%s", doc->update_time);
+            ff_strlcpy(last, sizeof(last), doc->update_time);
             const char *status = json_string_value(json_object_get(doc->fields, "status"));
             if (status && (strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
                            strcmp(status, "cancelled") == 0)) {

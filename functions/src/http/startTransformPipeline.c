@@ -171,7 +171,7 @@ static int abandon_landed_job(start_ctx *c)
         return 0;
     job_ref ref = {
         .db = c->db, .project_id = c->project_id, .job_id = c->job_id, .session_id = c->body.session_id};
-    snprintf(ref.update_time, sizeof(ref.update_time), "%s", doc->update_time);
+    ff_strlcpy(ref.update_time, sizeof(ref.update_time), doc->update_time);
     fs_doc_free(doc);
     json_t *ids = json_pack("{s:s, s:s, s:s}", "jobId", c->job_id, "sessionId", c->body.session_id,
                             "projectId", c->project_id);
@@ -287,7 +287,7 @@ static void fail_unqueued(start_ctx *c, const ff_error *cause)
     ff_error err = {0};
     job_ref ref = {
         .db = c->db, .project_id = c->project_id, .job_id = c->job_id, .session_id = c->body.session_id};
-    snprintf(ref.update_time, sizeof(ref.update_time), "%s", c->job_update_time);
+    ff_strlcpy(ref.update_time, sizeof(ref.update_time), c->job_update_time);
     int rc = job_fail(&ref, "UNKNOWN", "enqueue", ff_now_ms(), &err);
     if (rc != 0)
         ff_log(c->req, FF_ERROR, json_pack("{s:s}", "jobId", c->job_id),

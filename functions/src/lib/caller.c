@@ -37,7 +37,7 @@ int caller_identify(ff_request *req, caller *out)
         return err.code == GCP_IDTOKEN_ERR_KEYS ? CALLER_KEYS_UNAVAILABLE : -1;
     }
     out->authenticated = 1;
-    snprintf(out->uid, sizeof(out->uid), "%s", res.uid);
+    ff_strlcpy(out->uid, sizeof(out->uid), res.uid);
     out->admin = json_is_true(json_object_get(res.claims, "admin"));
     gcp_idtoken_result_free(&res);
     return 0;

@@ -17,7 +17,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void copy_env(char *dst, size_t len, const char *name, const char *dflt)
 {
     const char *v = getenv(name);
-    snprintf(dst, len, "%s", v && *v ? v : dflt);
+    ff_strlcpy(dst, len, v && *v ? v : dflt);
 }
 
 static int64_t env_ms(const char *name, int64_t dflt)

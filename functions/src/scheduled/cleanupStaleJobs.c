@@ -111,7 +111,7 @@ static int fail_one(sweep *s, const fs_doc *doc)
     job_ref job = {.db = s->db, .project_id = project, .job_id = doc->id};
     if (session_follows(s->db, project, session, doc->id))
         job.session_id = session;
-    snprintf(job.update_time, sizeof(job.update_time), "%s", doc->update_time);
+    ff_strlcpy(job.update_time, sizeof(job.update_time), doc->update_time);
     const char *step = json_string_value(json_object_get(json_object_get(f, "progress"), "currentStep"));
     ff_error err = {0};
     int rc = job_fail(&job, "TIMEOUT", step ? step : "pipeline", ff_now_ms(), &err);

@@ -86,7 +86,7 @@ static int check_job(run_ctx *c, ff_response *res)
         fs_doc_free(doc);
         return -1;
     }
-    snprintf(c->job.update_time, sizeof(c->job.update_time), "%s", doc->update_time);
+    ff_strlcpy(c->job.update_time, sizeof(c->job.update_time), doc->update_time);
     fs_doc_free(doc);
     return 0;
 }

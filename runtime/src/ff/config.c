@@ -100,11 +100,11 @@ static int apply(ff_config *cfg, const char *key, const char *value, const char 
     } else if (strcmp(key, "target") == 0) {
         if (strlen(value) >= sizeof(cfg->target))
             return ff_error_set(err, -1, "invalid %s: name too long", source);
-        snprintf(cfg->target, sizeof(cfg->target), "%s", value);
+        ff_strlcpy(cfg->target, sizeof(cfg->target), value);
     } else if (strcmp(key, "host") == 0) {
         if (*value == '\0' || strlen(value) >= sizeof(cfg->host))
             return ff_error_set(err, -1, "invalid %s '%s'", source, value);
-        snprintf(cfg->host, sizeof(cfg->host), "%s", value);
+        ff_strlcpy(cfg->host, sizeof(cfg->host), value);
     } else if (strcmp(key, "signature-type") == 0) {
         if (parse_signature(value, &cfg->signature) != 0)
             return ff_error_set(err, -1, "invalid %s '%s': expected http, cloudevent, event or typed", source,

@@ -264,7 +264,7 @@ void ff_crash_install(void)
 {
     my_slot(); /* the main thread's alternate stack */
     const char *service = getenv("K_SERVICE");
-    snprintf(g_service, sizeof(g_service), "%s", service ? service : "");
+    ff_strlcpy(g_service, sizeof(g_service), service);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_fatal_signal;

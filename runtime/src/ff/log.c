@@ -61,7 +61,7 @@ void ff_log_set_level(ff_severity min)
 void ff_log_set_project(const char *project_id)
 {
     pthread_mutex_lock(&g_log.lock);
-    snprintf(g_log.project, sizeof(g_log.project), "%s", project_id ? project_id : "");
+    ff_strlcpy(g_log.project, sizeof(g_log.project), project_id);
     pthread_mutex_unlock(&g_log.lock);
 }
 

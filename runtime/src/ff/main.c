@@ -93,7 +93,7 @@ static int init_functions(ff_server *srv, ff_error *err)
         const ff_function_def *d = srv->fns[i].def;
         if (d->init != NULL && d->init(d->userdata, err) != 0) {
             char reason[sizeof(err->message)];
-            snprintf(reason, sizeof(reason), "%s", err->message);
+            ff_strlcpy(reason, sizeof(reason), err->message);
             return ff_error_set(err, -1, "%s: %s", d->name, reason);
         }
     }

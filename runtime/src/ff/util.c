@@ -85,14 +85,14 @@ long ff_concat(char *out, size_t size, ...)
 
 char *ff_concat_alloc(const char *first, ...)
 {
+    size_t first_len = strlen(first);
     va_list ap;
     va_start(ap, first);
-    size_t n = strlen(first) + concat_len(ap);
+    size_t n = first_len + concat_len(ap);
     va_end(ap);
     char *out = malloc(n + 1);
     if (out == NULL)
         return NULL;
-    size_t first_len = strlen(first);
     memcpy(out, first, first_len);
     va_start(ap, first);
     concat_copy(out + first_len, ap);

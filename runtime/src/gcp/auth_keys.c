@@ -243,7 +243,7 @@ int gcp_keys_url_copy(gcp_key_source src, char *out, size_t len)
     pthread_mutex_lock(&c->lock);
     const char *url = source_url(src, c);
     int overridden = strcmp(url, src == GCP_KEYS_GOOGLE ? GOOGLE_JWKS_URL : FIREBASE_X509_URL) != 0;
-    snprintf(out, len, "%s", url);
+    ff_strlcpy(out, len, url);
     pthread_mutex_unlock(&c->lock);
     return overridden;
 }

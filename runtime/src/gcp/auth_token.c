@@ -53,7 +53,7 @@ static int parse_token_body(const char *body, size_t len, fetched *f)
     int ok = tok && tok[0] && strlen(tok) < sizeof(f->token) && json_is_integer(exp) &&
              json_integer_value(exp) > 0;
     if (ok) {
-        snprintf(f->token, sizeof(f->token), "%s", tok);
+        ff_strlcpy(f->token, sizeof(f->token), tok);
         f->expires_in_s = json_integer_value(exp);
     }
     json_decref(root);

@@ -89,16 +89,6 @@ static int plain_id(const char *s)
     return 1;
 }
 
-char *fs_strfmt(const char *fmt, ...)
-{
-    char *out = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&out, fmt, ap);
-    va_end(ap);
-    return n < 0 ? NULL : out;
-}
-
 static const char *emulator_host(const fs_options *o)
 {
     const char *h = o->emulator_host ? o->emulator_host : getenv("FIRESTORE_EMULATOR_HOST");
@@ -128,7 +118,9 @@ static char *production_url(ff_error *err)
         size_t n = strlen(ep);
         while (n > 0 && ep[n - 1] == '/')
             n--;
-        url = fs_strfmt("%.*s/v1", (int)n, ep);
+        char *trimmed = strndup(ep, n);
+        url = trimmed ? ff_concat_alloc(trimmed, "/v1", NULL) : NULL;
+        free(trimmed);
     }
     if (url == NULL)
         ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
@@ -162,8 +154,8 @@ fs_db *fs_db_open(const fs_options *opts, ff_error *err)
     db->connect_timeout_ms = o.connect_timeout_ms > 0 ? o.connect_timeout_ms : 5000;
     db->max_attempts = o.max_attempts > 0 ? o.max_attempts : 4;
     db->json_flags = o.json_flags;
-    db->base_url = host ? fs_strfmt("http://%s/v1", host) : prod;
-    db->root = fs_strfmt("projects/%s/databases/%s/documents", project, database);
+    db->base_url = host ? ff_concat_alloc("http://", host, "/v1", NULL) : prod;
+    db->root = ff_concat_alloc("projects/", project, "/databases/", database, "/documents", NULL);
     if (db->base_url == NULL || db->root == NULL) {
         fs_db_close(db);
         goto oom;

@@ -181,7 +181,7 @@ int fs_batch_get_in(fs_db *db, const char *txn, const char *const *paths, size_t
     if (n == 0)
         return 0;
     json_t *body = batch_get_body(db, txn, paths, n, mask), *res = NULL;
-    char *url = fs_strfmt("%s:batchGet", db->root);
+    char *url = ff_concat_alloc(db->root, ":batchGet", NULL);
     int rc;
     if (url == NULL || body == NULL)
         rc = ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");

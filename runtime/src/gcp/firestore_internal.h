@@ -108,7 +108,4 @@ int fs_commit_in(fs_db *db, const fs_batch *b, const char *txn, char *commit_tim
 /* Drops every write (the batch stays usable). */
 void fs_batch_clear(fs_batch *b);
 
-/* A new formatted string (malloc'd), or NULL when out of memory. */
-char *fs_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 #endif

@@ -153,12 +153,9 @@ char *fs_query_escape(const char *s)
 
 char *fs_full_name(const fs_db *db, const char *path)
 {
-    char *name = NULL;
     if (path == NULL || path[0] == '\0')
         return strdup(db->root);
-    if (asprintf(&name, "%s/%s", db->root, path) < 0)
-        return NULL;
-    return name;
+    return ff_concat_alloc(db->root, "/", path, NULL);
 }
 
 /* ---- field paths --------------------------------------------------------------------- */

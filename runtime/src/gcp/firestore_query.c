@@ -175,9 +175,9 @@ static int read_results(const fs_db *db, const json_t *res, fs_doc_list *out, ff
 static char *query_url(const fs_db *db, const char *parent)
 {
     if (parent == NULL || parent[0] == '\0')
-        return fs_strfmt("%s:runQuery", db->root);
+        return ff_concat_alloc(db->root, ":runQuery", NULL);
     char *enc = fs_path_encode(parent);
-    char *url = enc ? fs_strfmt("%s/%s:runQuery", db->root, enc) : NULL;
+    char *url = enc ? ff_concat_alloc(db->root, "/", enc, ":runQuery", NULL) : NULL;
     free(enc);
     return url;
 }

@@ -280,7 +280,7 @@ static json_t *typed_value(fs_scan *r, int depth)
         return fs_scan_bad(r, "not a one-member object");
     char type[32];
     if (len >= sizeof(type)) {
-        snprintf(type, sizeof(type), "%s", "?");
+        ff_strlcpy(type, sizeof(type), "?");
     } else {
         memcpy(type, r->tmp, len + 1);
     }

@@ -29,7 +29,7 @@ static fs_txn *txn_begin(fs_db *db, int read_only, const char *retry_of, ff_erro
                    : retry_of ? json_pack("{s{ss}}", "readWrite", "retryTransaction", retry_of)
                               : json_pack("{s{}}", "readWrite");
     json_t *body = json_pack("{so}", "options", mode), *res = NULL;
-    char *url = fs_strfmt("%s:beginTransaction", db->root);
+    char *url = ff_concat_alloc(db->root, ":beginTransaction", NULL);
     /* beginning is safe to repeat: a transaction begun twice just expires unused */
     int rc = url ? fs_call(db, "POST", url, body, GCP_HTTP_RETRY_SAFE, &res, err)
                  : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
@@ -107,7 +107,7 @@ int fs_txn_rollback(fs_txn *t, ff_error *err)
         return 0;
     t->open = 0;
     json_t *body = json_pack("{ss}", "transaction", t->id);
-    char *url = fs_strfmt("%s:rollback", t->db->root);
+    char *url = ff_concat_alloc(t->db->root, ":rollback", NULL);
     int rc = url ? fs_call(t->db, "POST", url, body, GCP_HTTP_RETRY_SAFE, NULL, err)
                  : ff_error_set(err, FS_RESOURCE_EXHAUSTED, "firestore: out of memory");
     free(url);

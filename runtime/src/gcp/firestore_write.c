@@ -279,7 +279,7 @@ int fs_doc_create(fs_db *db, const char *collection, const char *id, const json_
         return ff_error_set(err, FS_INVALID_ARGUMENT, "firestore: invalid path (document ID contains '/')");
     if (id == NULL && (rc = fs_new_id(generated, err)) != 0)
         return rc;
-    char *path = fs_strfmt("%s/%s", collection, id ? id : generated);
+    char *path = ff_concat_alloc(collection, "/", id ? id : generated, NULL);
     fs_batch *b = path ? one_batch(db, err) : NULL;
     if (b == NULL) {
         free(path);

@@ -30,12 +30,9 @@ static int base_url(char *buf, size_t len, int *emulator)
     const char *emu = gcp_env("CLOUD_TASKS_EMULATOR_HOST");
     *emulator = emu != NULL;
     const char *api = g_endpoint ? g_endpoint : gcp_env("GCP_TASKS_ENDPOINT");
-    int n;
-    if (emu)
-        n = snprintf(buf, len, "%s%s", strstr(emu, "://") ? "" : "http://", emu);
-    else
-        n = snprintf(buf, len, "%s", api ? api : CLOUD_TASKS_DEFAULT_ENDPOINT);
-    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+    long n = emu ? ff_concat(buf, len, strstr(emu, "://") ? "" : "http://", emu, NULL)
+                 : ff_concat(buf, len, api ? api : CLOUD_TASKS_DEFAULT_ENDPOINT, NULL);
+    return n < 0 ? -1 : 0;
 }
 
 static const char *resolve_project(const char *given, ff_error *err)
@@ -53,7 +50,7 @@ static void describe(const gcp_http_response *res, char *status, size_t slen, ch
 {
     if (gcp_http_google_error(res->body, res->body_len, status, slen, msg, mlen))
         return;
-    snprintf(status, slen, "%s", "");
+    ff_strlcpy(status, slen, "");
     snprintf(msg, mlen, "%.120s", res->body ? res->body : "");
 }
 
@@ -170,8 +167,8 @@ int gcp_tasks_exists(const char *project_id, const char *location, const char *q
     const char *project = resolve_project(project_id, err);
     if (project == NULL)
         return GCP_TASKS_ERR_AUTH;
-    if (asprintf(&url, "%s/projects/%s/locations/%s/queues/%s/tasks/%s?responseView=BASIC", base, project,
-                 location, queue, task_id) < 0)
+    if ((url = ff_concat_alloc(base, "/projects/", project, "/locations/", location, "/queues/", queue,
+                               "/tasks/", task_id, "?responseView=BASIC", NULL)) == NULL)
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: out of memory");
     char what[160];
     snprintf(what, sizeof(what), "Cloud Tasks getTask on queue %.100s", queue);
@@ -198,9 +195,10 @@ int gcp_tasks_queue_ensure(const gcp_tasks_queue *q, ff_error *err)
     size_t body_len = 0;
     char *body = json ? ff_json_text(json, &body_len) : NULL;
     json_decref(json);
-    int n = asprintf(&url, "%s/projects/%s/locations/%s/queues/%s%s%s", base, project, q->location, q->queue,
-                     mask[0] ? "?updateMask=" : "", mask);
-    if (n < 0 || body == NULL) {
+    url = ff_concat_alloc(base, "/projects/", project, "/locations/", q->location, "/queues/", q->queue,
+                          mask[0] ? "?updateMask=" : "", mask, NULL);
+    if (url == NULL || body == NULL) {
+        free(url);
         free(body);
         return ff_error_set(err, GCP_TASKS_ERR_ARG, "Cloud Tasks: out of memory");
     }
