@@ -3,7 +3,7 @@
  * request to its function (FUNCTION_TARGET, or every function at /{name} and at the
  * Firebase emulator form /{project}/{region}/{name}), request-level refusals (body
  * limits, conflicting Content-Length), CORS, writing responses, the access log, and
- * graceful shutdown on SIGTERM/SIGINT.
+ * graceful shutdown on SIGTERM/SIGINT. Closed connections linger (linger.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -284,8 +284,10 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (err != NULL)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock != NULL)
-        h2o_accept(&srv->accept_ctx, sock);
+    if (sock == NULL)
+        return;
+    ff_linger_watch(&srv->linger, sock);
+    h2o_accept(&srv->accept_ctx, sock);
 }
 
 /*
@@ -342,6 +344,7 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     handler->srv = srv;
 
     srv->loop = h2o_evloop_create();
+    ff_linger_init(&srv->linger, srv->loop);
     h2o_context_init(&srv->ctx, srv->loop, &srv->globalconf);
     srv->accept_ctx.ctx = &srv->ctx;
     srv->accept_ctx.hosts = srv->globalconf.hosts;
@@ -398,6 +401,7 @@ void ff_server_dispose(ff_server *srv)
     h2o_timeout_unlink(&srv->client_check_entry);
     h2o_timeout_unlink(&srv->pool_flush_entry);
     h2o_timeout_unlink(&srv->pool_check_entry);
+    ff_linger_dispose(&srv->linger);
     ff_pool_free(srv->pool);
     srv->pool = NULL;
     h2o_multithread_unregister_receiver(srv->queue, &srv->done_receiver);

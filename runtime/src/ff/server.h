@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "linger.h"
 #include "pool.h"
 #include "request.h"
 
@@ -51,8 +52,9 @@ struct ff_server {
     h2o_accept_ctx_t accept_ctx;
     h2o_evloop_t *loop;
     h2o_socket_t *listener;
-    int listen_fd; /* bound, not yet listening (until ff_server_listen); -1 after */
-    int port;      /* the bound port (useful with --port 0) */
+    ff_linger linger; /* connections h2o closed while their client may still be sending */
+    int listen_fd;    /* bound, not yet listening (until ff_server_listen); -1 after */
+    int port;         /* the bound port (useful with --port 0) */
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t done_receiver;
     h2o_multithread_receiver_t signal_receiver;
