@@ -54,7 +54,8 @@ typedef struct gcp_http_request {
     const char *method; /* "GET", "POST", "PATCH", "PUT", "DELETE" */
     const char *url;
     /* Extra headers; may be NULL. With a body and no Content-Type here, the body is sent
-     * as application/json. */
+     * as application/json. No Accept or Accept-Encoding is sent unless given here, so
+     * answers come uncompressed; a body sent compressed on request is returned as is. */
     const gcp_http_header *headers;
     size_t n_headers;
     const char *body; /* may be NULL */

@@ -39,9 +39,6 @@ typedef struct gcp_http_handle {
 /* The libcurl function table once gcp_http_curl has returned it; read only after that. */
 extern const gcp_curl_api *gcp_http_lib;
 
-/* The Accept-Encoding header line libcurl would send itself; set with gcp_http_lib. */
-extern const char *gcp_http_accept_encoding;
-
 /* The libcurl function table, or NULL with err set when libcurl cannot be loaded. Loads
  * libcurl and sets up the share handle once per process. Thread-safe. */
 const gcp_curl_api *gcp_http_curl(ff_error *err);

@@ -76,29 +76,6 @@ static const char *proxy_for(const char *url)
     return NULL;
 }
 
-/*
- * "Accept-Encoding: " and what CURLOPT_ACCEPT_ENCODING "" makes libcurl send: every
- * encoding it decodes, in its own order. libcurl prints that header anew for every
- * request, a byte at a time, then copies it into the request the same way; given it as
- * one of the call's headers it copies it once (CURLOPT_ACCEPT_ENCODING still turns the
- * decoding on).
- */
-const char *gcp_http_accept_encoding = "Accept-Encoding: identity";
-
-static void accept_encoding_init(void)
-{
-    static char line[64];
-    const curl_version_info_data *v = g_http.curl->version_info(CURLVERSION_NOW);
-    int f = v != NULL ? v->features : 0;
-    snprintf(line, sizeof(line), "Accept-Encoding: %s%s%s", f & CURL_VERSION_LIBZ ? "deflate, gzip, " : "",
-             f & CURL_VERSION_BROTLI ? "br, " : "", f & CURL_VERSION_ZSTD ? "zstd, " : "");
-    size_t n = strlen(line);
-    if (line[n - 1] == ' ') {
-        line[n - 2] = '\0'; /* the last ", " */
-        gcp_http_accept_encoding = line;
-    }
-}
-
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
 {
     if (data >= 0 && data < CURL_LOCK_DATA_LAST)
@@ -117,7 +94,6 @@ static void http_init_once(void)
         return;
     gcp_http_lib = g_http.curl;
     proxy_snapshot();
-    accept_encoding_init();
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&g_http.share_locks[i], NULL);
     g_http.share = g_http.curl->share_init();
@@ -181,7 +157,6 @@ static gcp_http_handle *handle_new(void)
     /* A handle talks to one or two hosts (Firestore, Cloud Tasks): two cached connections
      * each keep the process at most 2 * POOL_MAX idle sockets after any burst. */
     c->easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
-    c->easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
     c->easy_setopt(h, CURLOPT_NOPROXY, g_proxy.no);
     c->easy_setopt(h, CURLOPT_WRITEFUNCTION, gcp_http_on_body);
     c->easy_setopt(h, CURLOPT_HEADERFUNCTION, gcp_http_on_header);
