@@ -12,6 +12,8 @@
  *     and out/err NULL give the same verdict;
  *   - normalization is idempotent: validating the normalized document succeeds and
  *     returns an equal document; the input is never modified;
+ *   - normalizing in place (schema_normalize, on a copy) gives the same verdict, the same
+ *     error report, and a document equal to the normalized copy;
  *   - the product path: a valid experience yields a transform that validates and a
  *     version >= 1, and the job built by job_new_document from a valid session (or a
  *     valid experience's transform and version) is itself a valid job document.
@@ -82,6 +84,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* schema_normalize on a copy of in agrees with schema_validate's verdict rc, err and out. */
+static void check_in_place(const named_type *t, const json_t *in, int rc, const schema_error *err,
+                           const json_t *out)
+{
+    json_t *copy = json_deep_copy(in);
+    schema_error err2;
+    FZ_ASSERT(schema_normalize(t->type, &copy, &err2) == rc, "in-place verdict differs");
+    if (rc != 0)
+        FZ_ASSERT(strcmp(err->path, err2.path) == 0 && strcmp(err->message, err2.message) == 0,
+                  "in-place error report differs");
+    else
+        FZ_ASSERT(json_equal(copy, (json_t *)out), "in-place normalization differs");
+    json_decref(copy);
+}
+
 /* Verdict, error report and idempotence of one validator on one value. */
 static void check_type(const named_type *t, const json_t *in)
 {
@@ -89,6 +106,7 @@ static void check_type(const named_type *t, const json_t *in)
     schema_error err;
     int rc = schema_validate(t->type, in, &out, &err);
     FZ_ASSERT(schema_validate(t->type, in, NULL, NULL) == rc, "verdict depends on out/err being NULL");
+    check_in_place(t, in, rc, &err, out);
     if (rc != 0) {
         FZ_ASSERT(out == NULL, "refusal left *out set");
         FZ_ASSERT(err.message[0] != '\0', "refusal without a message");

@@ -108,6 +108,17 @@ extern const schema_type schema_array;  /* array of anything */
  */
 int schema_validate(const schema_type *type, const json_t *in, json_t **out, schema_error *err);
 
+/*
+ * Validates *doc against `type` like schema_validate and normalizes it in place into what
+ * schema_validate's copy would hold (defaults filled in, integral reals of int fields made
+ * integers, unknown keys kept), with no copy: for a document the caller holds the only
+ * reference to, such as one just read. Keys keep their order, defaults come last. Returns
+ * 0, with *doc the normalized document (the same one, unless a top-level scalar had to be
+ * replaced); or -1 with err filled in as schema_validate does, *doc then partly
+ * normalized (still the caller's to release).
+ */
+int schema_normalize(const schema_type *type, json_t **doc, schema_error *err);
+
 /* Index of the len-byte string s in the NULL-terminated list values, or -1. */
 int schema_enum_index(const char *const *values, const char *s, size_t len);
 

@@ -24,31 +24,25 @@ const schema_type schema_url = {.kind = SCHEMA_URL};
 const schema_type schema_object = {.kind = SCHEMA_OBJECT};
 const schema_type schema_array = {.kind = SCHEMA_ARRAY};
 
-/* The walk state: the current path and where to report a failure. */
+/*
+ * The walk state: the current path, where to report a failure, and the mode: a new
+ * normalized document (schema_validate), or the input normalized in place
+ * (schema_normalize), where a container passes itself on and a parent replaces only the
+ * children that changed.
+ */
 typedef struct walk {
     char path[sizeof(((schema_error *)0)->path)];
     size_t len;
     schema_error *err;
+    int in_place;
 } walk;
 
 typedef int (*checker)(const schema_type *t, const json_t *in, json_t **out, walk *w);
 
 static int check(const schema_type *t, const json_t *in, json_t **out, walk *w);
 
-/* Appends a printf-formatted segment to the path; returns the length to restore. */
-__attribute__((format(printf, 2, 3))) static size_t path_push(walk *w, const char *fmt, ...)
-{
-    size_t mark = w->len;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->path + w->len, sizeof(w->path) - w->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        w->len = w->len + (size_t)n < sizeof(w->path) ? w->len + (size_t)n : sizeof(w->path) - 1;
-    return mark;
-}
-
-/* path_push(w, ".%s", name) without printf: once per field of every document read. */
+/* Appends ".name" to the path (no printf: once per field of every document read); returns
+ * the length to restore. */
 static size_t path_push_name(walk *w, const char *name)
 {
     size_t mark = w->len, room = sizeof(w->path) - 1 - w->len;
@@ -60,6 +54,25 @@ static size_t path_push_name(walk *w, const char *name)
     n = n < room ? n : room;
     memcpy(w->path + w->len, name, n);
     w->len += n;
+    w->path[w->len] = '\0';
+    return mark;
+}
+
+/* Appends "[i]" to the path, the same way. */
+static size_t path_push_index(walk *w, size_t i)
+{
+    char digits[24];
+    size_t n = sizeof(digits);
+    digits[--n] = ']';
+    do {
+        digits[--n] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    digits[--n] = '[';
+    size_t mark = w->len, room = sizeof(w->path) - 1 - w->len, len = sizeof(digits) - n;
+    len = len < room ? len : room;
+    memcpy(w->path + w->len, digits + n, len);
+    w->len += len;
     w->path[w->len] = '\0';
     return mark;
 }
@@ -198,7 +211,7 @@ static int check_bounds(const schema_type *t, double v, const char *what, walk *
 
 static int check_any(const schema_type *t, const json_t *in, json_t **out, walk *w)
 {
-    *out = json_deep_copy(in);
+    *out = w->in_place ? json_incref((json_t *)in) : json_deep_copy(in);
     return 0;
 }
 
@@ -297,63 +310,83 @@ static json_t *fallback_value(const char *text)
     return json_loads(text, JSON_DECODE_ANY, NULL);
 }
 
-/* One declared field of obj into out: absent -> fallback, null -> kept if nullable. */
-static int check_field(const schema_field *f, const json_t *obj, json_t *out, walk *w)
+/* One declared field of obj (*v: its value, NULL if absent) in *norm: absent -> fallback,
+ * null -> kept if nullable. */
+static int check_field(const schema_field *f, const json_t *obj, const json_t **v, json_t **norm, walk *w)
 {
     size_t mark = path_push_name(w, f->name);
-    const json_t *v = json_object_get(obj, f->name);
-    json_t *norm = NULL;
     int rc = 0;
-    if (v == NULL && f->fallback == NULL)
+    *v = json_object_get(obj, f->name);
+    *norm = NULL;
+    if (*v == NULL && f->fallback == NULL)
         rc = fail(w, "required");
-    else if (v == NULL && (norm = fallback_value(f->fallback)) == NULL)
+    else if (*v == NULL && (*norm = fallback_value(f->fallback)) == NULL)
         rc = fail(w, "invalid default in the schema table");
-    else if (v != NULL && json_is_null(v) && f->nullable)
-        norm = json_null();
-    else if (v != NULL)
-        rc = check(f->type, v, &norm, w);
-    if (rc == 0) /* the tables' names are ASCII: jansson need not check them */
-        json_object_set_new_nocheck(out, f->name, norm);
+    else if (*v != NULL && json_is_null(*v) && f->nullable)
+        *norm = json_null();
+    else if (*v != NULL)
+        rc = check(f->type, *v, norm, w);
     path_pop(w, mark);
     return rc;
 }
 
-static int check_object(const schema_type *t, const json_t *in, json_t **out, walk *w)
+/* Unknown keys of in, deep-copied into out (schema_validate: out owns all its containers). */
+static void copy_unknown(const json_t *in, json_t *out)
 {
-    json_t *obj = json_object();
-    for (const schema_field *f = t->fields; f != NULL && f->name != NULL; f++) {
-        if (check_field(f, in, obj, w) != 0) {
-            json_decref(obj);
-            return -1;
-        }
-    }
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)in, key, v)
     {
-        if (json_object_get(obj, key) ==
-            NULL) /* not a declared field: preserved (a key of a jansson object: checked) */
-            json_object_set_new_nocheck(obj, key, json_deep_copy(v));
+        if (json_object_get(out, key) == NULL) /* a key of a jansson object: already checked */
+            json_object_set_new_nocheck(out, key, json_deep_copy(v));
     }
+}
+
+static int check_object(const schema_type *t, const json_t *in, json_t **out, walk *w)
+{
+    json_t *obj = w->in_place ? (json_t *)in : json_object();
+    for (const schema_field *f = t->fields; f != NULL && f->name != NULL; f++) {
+        const json_t *v;
+        json_t *norm;
+        if (check_field(f, in, &v, &norm, w) != 0) {
+            if (!w->in_place)
+                json_decref(obj);
+            return -1;
+        }
+        if (norm != v || !w->in_place) /* the tables' names are ASCII: jansson need not check them */
+            json_object_set_new_nocheck(obj, f->name, norm);
+        else
+            json_decref(norm); /* unchanged: the reference check passed on */
+    }
+    if (w->in_place)
+        json_incref(obj);
+    else
+        copy_unknown(in, obj);
     *out = obj;
     return 0;
 }
 
 static int check_array(const schema_type *t, const json_t *in, json_t **out, walk *w)
 {
-    json_t *arr = json_array();
+    json_t *arr = w->in_place ? (json_t *)in : json_array();
     for (size_t i = 0; i < json_array_size(in); i++) {
-        size_t mark = path_push(w, "[%zu]", i);
-        json_t *norm = NULL;
-        int rc = check(t->items ? t->items : &schema_any, json_array_get(in, i), &norm, w);
+        size_t mark = path_push_index(w, i);
+        json_t *item = json_array_get(in, i), *norm = NULL;
+        int rc = check(t->items ? t->items : &schema_any, item, &norm, w);
         path_pop(w, mark);
         if (rc != 0) {
-            json_decref(arr);
+            if (!w->in_place)
+                json_decref(arr);
             return -1;
         }
-        json_array_append_new(arr, norm);
+        if (!w->in_place)
+            json_array_append_new(arr, norm);
+        else if (norm != item)
+            json_array_set_new(arr, i, norm);
+        else
+            json_decref(norm);
     }
-    *out = arr;
+    *out = w->in_place ? json_incref(arr) : arr;
     return 0;
 }
 
@@ -396,6 +429,21 @@ int schema_validate(const schema_type *type, const json_t *in, json_t **out, sch
         *out = norm;
     else
         json_decref(norm);
+    return 0;
+}
+
+int schema_normalize(const schema_type *type, json_t **doc, schema_error *err)
+{
+    walk w = {.path = "", .len = 0, .err = err, .in_place = 1};
+    json_t *norm = NULL;
+    if (err != NULL)
+        memset(err, 0, sizeof(*err));
+    if (*doc == NULL)
+        return fail(&w, "required");
+    if (check(type, *doc, &norm, &w) != 0)
+        return -1;
+    json_decref(*doc); /* norm is *doc again, or (a scalar made an integer) its replacement */
+    *doc = norm;
     return 0;
 }
 

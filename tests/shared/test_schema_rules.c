@@ -1,6 +1,6 @@
 /*
  * test_schema_rules.c - targeted checks of the schema interpreter's semantics: defaults
- * and "nullable, default null", unknown-field preservation (deep, copied), integer vs
+ * and "nullable, default null", unknown-field preservation (deep, copied; in place: kept), integer vs
  * number, bounds, unions, enums, error paths, and the API's NULL / ownership contract.
  */
 #include <criterion/criterion.h>
@@ -152,6 +152,46 @@ Test(unknown_fields, preserved_deeply_and_copied)
     free(after);
     json_decref(out);
     json_decref(in);
+}
+
+/*
+ * schema_normalize changes the document itself: the same objects and arrays, unknown
+ * subtrees untouched (not copied), defaults added, integral reals of int fields (in
+ * objects and arrays) replaced by integers; a top-level scalar is replaced.
+ */
+Test(unknown_fields, normalized_in_place_without_copies)
+{
+    static const schema_type ints = {.kind = SCHEMA_ARRAY, .items = &schema_int};
+    static const schema_field fields[] = {
+        SCHEMA_FIELD("i", &schema_positive_int),
+        SCHEMA_FIELD("list", &ints),
+        SCHEMA_FIELD_DEFAULT("flag", &schema_bool, "false"),
+        SCHEMA_FIELDS_END,
+    };
+    static const schema_type t = {.kind = SCHEMA_OBJECT, .fields = fields};
+    json_t *doc = tj_parse("{\"extra\": {\"deep\": [1.5]}, \"i\": 4.0, \"list\": [1, 2.0]}");
+    json_t *const before = doc, *extra = json_object_get(doc, "extra"), *list = json_object_get(doc, "list");
+    schema_error err;
+    cr_assert_eq(schema_normalize(&t, &doc, &err), 0, "%s: %s", err.path, err.message);
+    cr_expect_eq(doc, before, "the document was replaced");
+    cr_expect_eq(json_object_get(doc, "extra"), extra, "an unknown subtree was copied");
+    cr_expect_eq(json_object_get(doc, "list"), list, "an array was copied");
+    expect_at(doc, "extra.deep[0]", "1.5");
+    cr_expect(json_is_integer(json_object_get(doc, "i")));
+    cr_expect(json_is_integer(json_array_get(list, 1)), "an array's integral real stayed a real");
+    expect_at(doc, "flag", "false");
+    json_decref(doc);
+
+    doc = json_real(3.0);
+    cr_assert_eq(schema_normalize(&schema_int, &doc, &err), 0);
+    cr_expect(json_is_integer(doc) && json_integer_value(doc) == 3);
+    json_decref(doc);
+    doc = tj_parse("{\"i\": 0}");
+    cr_expect_eq(schema_normalize(&t, &doc, &err), -1);
+    cr_expect_str_eq(err.path, "i");
+    json_decref(doc);
+    doc = NULL;
+    cr_expect_eq(schema_normalize(&t, &doc, &err), -1, "no document accepted");
 }
 
 Test(numbers, integral_reals_count_as_integers)

@@ -2,7 +2,9 @@
  * test_schema_vectors.c - runs every shared test vector of tests/fixtures/schemas (see its
  * README.md): valid documents must pass, keep every input value (unknown keys included),
  * normalize idempotently and show the "_expect.fields" values; invalid documents must fail
- * at "_expect.path" with a message containing "_expect.contains".
+ * at "_expect.path" with a message containing "_expect.contains". Normalizing in place
+ * (schema_normalize, how documents read from Firestore are checked) must give the same
+ * document, or the same failure.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -20,15 +22,18 @@
 
 typedef int (*validator)(const json_t *in, json_t **out, schema_error *err);
 
-static const struct {
+typedef struct {
     const char *dir;
     validator validate;
-} schemas[] = {
-    {"job", job_validate},
-    {"session", session_validate},
-    {"experience", experience_validate},
-    {"transform_config", transform_config_validate},
-    {"experience_config", experience_config_validate},
+    const schema_type *type;
+} schema_entry;
+
+static const schema_entry schemas[] = {
+    {"job", job_validate, &job_schema_doc},
+    {"session", session_validate, &session_schema_doc},
+    {"experience", experience_validate, &experience_schema_doc},
+    {"transform_config", transform_config_validate, &transform_schema_config},
+    {"experience_config", experience_config_validate, &experience_schema_config},
 };
 #define N_SCHEMAS (sizeof(schemas) / sizeof(schemas[0]))
 
@@ -49,10 +54,21 @@ static json_t *load_vector(const char *path, json_t **expect)
     return doc;
 }
 
-static void check_valid(validator validate, const char *path, const json_t *doc, const json_t *expect)
+/* schema_normalize on a copy of doc: its result (the caller's), or NULL with *err set. */
+static json_t *normalized_in_place(const schema_entry *e, const json_t *doc, schema_error *err)
+{
+    json_t *copy = json_deep_copy(doc);
+    if (schema_normalize(e->type, &copy, err) == 0)
+        return copy;
+    json_decref(copy);
+    return NULL;
+}
+
+static void check_valid(const schema_entry *e, const char *path, const json_t *doc, const json_t *expect)
 {
     schema_error err;
     json_t *out = NULL, *again = NULL;
+    validator validate = e->validate;
     int rc = validate(doc, &out, &err);
     cr_expect_eq(rc, 0, "%s: rejected at '%s': %s", path, err.path, err.message);
     if (rc != 0)
@@ -73,12 +89,17 @@ static void check_valid(validator validate, const char *path, const json_t *doc,
         free(g);
         free(w);
     }
+    json_t *in_place = normalized_in_place(e, doc, &err);
+    cr_expect(in_place != NULL && json_equal(in_place, out), "%s: normalized in place %s", path,
+              in_place ? "to another document" : err.message);
+    json_decref(in_place);
     json_decref(again);
     json_decref(out);
 }
 
-static void check_invalid(validator validate, const char *path, const json_t *doc, const json_t *expect)
+static void check_invalid(const schema_entry *e, const char *path, const json_t *doc, const json_t *expect)
 {
+    validator validate = e->validate;
     const char *want_path = json_string_value(json_object_get(expect, "path"));
     const char *want_msg = json_string_value(json_object_get(expect, "contains"));
     cr_assert(want_path != NULL && want_msg != NULL, "%s: _expect needs path and contains", path);
@@ -90,6 +111,10 @@ static void check_invalid(validator validate, const char *path, const json_t *do
                      err.message, want_path);
     cr_expect(strstr(err.message, want_msg) != NULL, "%s: message '%s' lacks '%s'", path, err.message,
               want_msg);
+    schema_error in_place;
+    cr_expect_null(normalized_in_place(e, doc, &in_place), "%s: accepted in place", path);
+    cr_expect_str_eq(in_place.path, err.path, "%s: in place failed elsewhere", path);
+    cr_expect_str_eq(in_place.message, err.message, "%s: in place failed otherwise", path);
 }
 
 /* Runs every vector of VECTORS/<schema>/<kind>; returns how many there were. */
@@ -106,9 +131,9 @@ static size_t run_vectors(size_t schema, const char *kind)
         json_t *expect = NULL;
         json_t *doc = load_vector(path, &expect);
         if (strcmp(kind, "valid") == 0)
-            check_valid(schemas[schema].validate, path, doc, expect);
+            check_valid(&schemas[schema], path, doc, expect);
         else
-            check_invalid(schemas[schema].validate, path, doc, expect);
+            check_invalid(&schemas[schema], path, doc, expect);
         json_decref(expect);
         json_decref(doc);
     }

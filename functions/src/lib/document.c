@@ -3,7 +3,7 @@
  */
 #include "lib/document.h"
 
-int document_fetch(fs_db *db, const char *path, document_validator validate, const char *what, fs_doc **out,
+int document_fetch(fs_db *db, const char *path, const schema_type *schema, const char *what, fs_doc **out,
                    ff_error *err)
 {
     *out = NULL;
@@ -12,14 +12,11 @@ int document_fetch(fs_db *db, const char *path, document_validator validate, con
     if (rc != 0)
         return rc;
     schema_error serr;
-    json_t *normalized = NULL;
-    if (validate(doc->fields, &normalized, &serr) != 0) {
+    if (schema_normalize(schema, &doc->fields, &serr) != 0) {
         fs_doc_free(doc);
         return ff_error_set(err, -1, "%s %s does not match the schema: %s: %s", what, path, serr.path,
                             serr.message);
     }
-    json_decref(doc->fields);
-    doc->fields = normalized;
     *out = doc;
     return 0;
 }

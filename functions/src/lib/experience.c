@@ -18,7 +18,7 @@ int experience_fetch(fs_db *db, const char *workspace_id, const char *experience
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path: invalid ID");
     if (ff_concat(path, sizeof(path), "workspaces/", workspace_id, "/experiences/", experience_id, NULL) < 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "experience path too long");
-    return document_fetch(db, path, experience_validate, "experience", out, err);
+    return document_fetch(db, path, &experience_schema_doc, "experience", out, err);
 }
 
 /* 2^53 - 1: the largest versions.experienceVersion the job schema accepts. */

@@ -22,7 +22,7 @@ int session_fetch(fs_db *db, const char *project_id, const char *session_id, fs_
     *out = NULL;
     if (session_path(path, sizeof(path), project_id, session_id) != 0)
         return ff_error_set(err, FS_INVALID_ARGUMENT, "session path: invalid ID");
-    return document_fetch(db, path, session_validate, "session", out, err);
+    return document_fetch(db, path, &session_schema_doc, "session", out, err);
 }
 
 int session_has_active_job(const json_t *session)
