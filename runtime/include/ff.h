@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h> /* ff_json_plain_run */
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -170,6 +173,36 @@ char *ff_json_text(const json_t *v, size_t *len);
 /* 1 when the n bytes at s are valid UTF-8 (no overlong forms, surrogates or code points
  * past U+10FFFF), else 0. */
 int ff_utf8_valid(const char *s, size_t n);
+/*
+ * How many of the n bytes at p go into a JSON string as they are: all up to the first '"',
+ * '\\' or control character. *high is set (never cleared) when one of them is past ASCII:
+ * their UTF-8 is still to be checked. Sixteen bytes at a time with SSE2, and inline:
+ * strings are most of the JSON text the runtime reads (Firestore answers) and writes.
+ */
+static inline size_t ff_json_plain_run(const char *p, size_t n, int *high)
+{
+    const char *s = p, *end = p + n;
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (end - s >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)s);
+        unsigned hi = (unsigned)_mm_movemask_epi8(x); /* bytes >= 0x80 (negative as signed) */
+        unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, space)) & ~hi;
+        unsigned stop = ctl | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)) |
+                        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash));
+        if (stop != 0) {
+            unsigned k = (unsigned)__builtin_ctz(stop);
+            *high |= (hi & ((1u << k) - 1)) != 0;
+            return (size_t)(s - p) + k;
+        }
+        *high |= hi != 0;
+        s += 16;
+    }
+#endif
+    while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+        *high |= (unsigned char)*s++ >= 0x80;
+    return (size_t)(s - p);
+}
 
 /* ---- CloudEvents ------------------------------------------------------------- */
 

@@ -160,3 +160,58 @@ Test(json_out, nesting_past_the_bound_fails_instead_of_writing_half)
     json_decref(ok);
     json_decref(deep);
 }
+
+/*
+ * Long strings, where the writer copies runs sixteen bytes at a time: every kind of
+ * character (escaped, plain, past ASCII) at every position around those blocks, as
+ * jansson writes them, in both forms; and the same strings made invalid UTF-8 by one
+ * stray byte, where every non-ASCII byte becomes '?'.
+ */
+Test(json_out, long_strings_with_every_kind_of_character_anywhere)
+{
+    static const char *const units[] = {
+        "a", "Z", "\"", "\\", "\n", "\x01", "\x7f", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", " "};
+    const size_t n_units = sizeof(units) / sizeof(units[0]);
+    unsigned seed = 12345;
+    for (int round = 0; round < 400; round++) {
+        char s[512] = "";
+        size_t len = 0, count = (size_t)(round % 90);
+        for (size_t i = 0; i < count; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* mostly plain letters, so that long plain runs occur */
+            const char *u = (seed >> 16) % 3 != 0 ? "x" : units[(seed >> 8) % n_units];
+            memcpy(s + len, u, strlen(u));
+            len += strlen(u);
+        }
+        s[len] = '\0';
+        expect_as_jansson(json_stringn(s, len), JSON_COMPACT | JSON_ENCODE_ANY);
+        json_t *v = json_stringn(s, len);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+        ff_jbuf b;
+        ff_jbuf_init(&b, NULL, 0, FF_JSON_ASCII);
+        ff_jbuf_value(&b, v);
+        char *got = ff_jbuf_steal(&b, NULL);
+        cr_expect_str_eq(got, want);
+        free(got);
+        free(want);
+        json_decref(v);
+
+        /* a stray continuation byte: every non-ASCII byte of the string becomes '?' */
+        size_t at = len / 2;
+        char bad[520], lossy[520];
+        memcpy(bad, s, at);
+        bad[at] = (char)0x80;
+        memcpy(bad + at + 1, s + at, len - at);
+        for (size_t i = 0; i <= len; i++)
+            lossy[i] = (unsigned char)bad[i] >= 0x80 ? '?' : bad[i];
+        v = json_stringn(lossy, len + 1);
+        want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        ff_jbuf_init(&b, NULL, 0, 0);
+        ff_jbuf_string(&b, bad, len + 1);
+        got = ff_jbuf_steal(&b, NULL);
+        cr_expect_str_eq(got, want, "round %d", round);
+        free(got);
+        free(want);
+        json_decref(v);
+    }
+}

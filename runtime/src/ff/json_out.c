@@ -125,39 +125,60 @@ static void put_special(ff_jbuf *b, uint32_t cp)
     }
 }
 
-/* Bytes copied as they are: ASCII from 0x20 on but '"' and '\\' (DEL too, as jansson). */
-static size_t plain_run(const unsigned char *s, size_t n)
+/*
+ * A run of plain bytes with some past ASCII that cannot be copied whole: its ASCII as it
+ * is, the rest as '?' (lossy) or \u escapes (FF_JSON_ASCII), or kept as they are when they
+ * are UTF-8. 0, or -1 at the first byte that is not UTF-8 (lossy: never).
+ */
+static int put_mixed(ff_jbuf *b, const unsigned char *p, size_t n, int lossy)
 {
-    size_t i = 0;
-    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-        i++;
-    return i;
-}
-
-/* The characters of s, n bytes; 0, or -1 at the first byte that is not UTF-8 (lossy: never). */
-static int put_chars(ff_jbuf *b, const unsigned char *p, size_t n, int lossy)
-{
-    int ascii = (b->flags & FF_JSON_ASCII) != 0;
     while (n > 0) {
-        size_t run = plain_run(p, n);
-        if (run > 0) {
-            ff_jbuf_raw(b, (const char *)p, run);
-            p += run;
-            n -= run;
-            continue;
-        }
+        size_t ascii = 0;
+        while (ascii < n && p[ascii] < 0x80)
+            ascii++;
+        ff_jbuf_raw(b, (const char *)p, ascii);
+        p += ascii;
+        n -= ascii;
+        if (n == 0)
+            break;
         uint32_t cp = *p;
-        size_t len = lossy && cp >= 0x80 ? 1 : utf8_next(p, n, &cp);
+        size_t len = lossy ? 1 : utf8_next(p, n, &cp);
         if (len == 0)
             return -1;
-        if (lossy && cp >= 0x80)
+        if (lossy)
             ff_jbuf_raw(b, "?", 1);
-        else if (cp >= 0x80 && !ascii)
-            ff_jbuf_raw(b, (const char *)p, len);
-        else
+        else if (b->flags & FF_JSON_ASCII)
             put_special(b, cp);
+        else
+            ff_jbuf_raw(b, (const char *)p, len);
         p += len;
         n -= len;
+    }
+    return 0;
+}
+
+/*
+ * The characters of s, n bytes; 0, or -1 at the first byte that is not UTF-8 (lossy:
+ * never). Runs of plain bytes are copied whole when they can be (ASCII, or UTF-8 kept as
+ * it is); each '"', '\\' or control character that ends a run is escaped.
+ */
+static int put_chars(ff_jbuf *b, const unsigned char *p, size_t n, int lossy)
+{
+    int keep_utf8 = (b->flags & FF_JSON_ASCII) == 0 && !lossy;
+    while (n > 0) {
+        int high = 0;
+        size_t run = ff_json_plain_run((const char *)p, n, &high);
+        if (!high || (keep_utf8 && ff_utf8_valid((const char *)p, run)))
+            ff_jbuf_raw(b, (const char *)p, run);
+        else if (put_mixed(b, p, run, lossy) != 0)
+            return -1;
+        p += run;
+        n -= run;
+        if (n > 0) {
+            put_special(b, *p);
+            p++;
+            n--;
+        }
     }
     return 0;
 }

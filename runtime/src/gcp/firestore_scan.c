@@ -157,36 +157,6 @@ static int escape(fs_scan *r, size_t *len)
     return at != NULL && c != '\0' ? tmp_put(r, len, to + (at - from), 1) : -1;
 }
 
-/*
- * How many bytes from p on (before end) are copied as they are inside a string: all but
- * '"', '\\' and control characters. *high is set when one of them is past ASCII (its UTF-8
- * to be checked). Sixteen at a time with SSE2: strings are most of a document's bytes.
- */
-static size_t plain_run(const char *p, const char *end, int *high)
-{
-    const char *s = p;
-#ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    while (end - s >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)s);
-        unsigned hi = (unsigned)_mm_movemask_epi8(x); /* bytes >= 0x80 (negative as signed) */
-        unsigned ctl = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, space)) & ~hi;
-        unsigned stop = ctl | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)) |
-                        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash));
-        if (stop != 0) {
-            unsigned n = (unsigned)__builtin_ctz(stop);
-            *high |= (hi & ((1u << n) - 1)) != 0;
-            return (size_t)(s - p) + n;
-        }
-        *high |= hi != 0;
-        s += 16;
-    }
-#endif
-    while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
-        *high |= (unsigned char)*s++ >= 0x80;
-    return (size_t)(s - p);
-}
-
 /* A JSON string, decoded into r->tmp (NUL-terminated, length in *len), its UTF-8 checked. */
 int fs_scan_string(fs_scan *r, size_t *len)
 {
@@ -198,7 +168,7 @@ int fs_scan_string(fs_scan *r, size_t *len)
     int high = 0; /* bytes past ASCII seen: UTF-8 to check (escapes always give valid UTF-8) */
     for (;;) {
         const char *run = r->p;
-        r->p += plain_run(r->p, r->end, &high);
+        r->p += ff_json_plain_run(r->p, (size_t)(r->end - r->p), &high);
         if (r->p > run && tmp_put(r, len, run, (size_t)(r->p - run)) != 0)
             return -1;
         if (r->p >= r->end || (unsigned char)*r->p < 0x20) {
