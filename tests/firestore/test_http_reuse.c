@@ -120,12 +120,13 @@ Test(http_reuse, no_accept_headers_unless_the_caller_sets_them)
     fst_server_stop(s);
 }
 
-/* The handle keeps the parsed URL of its last call and replaces only the path and query
- * when the next URL has the same scheme and host: a query must not survive, another
- * host must be reached, and a URL curl rewrites is rewritten as curl does. */
+/* The handle keeps a parsed URL per host (two) and replaces only the path and query when
+ * the next URL has the same scheme and host: a query must not survive, on either host;
+ * another host must be reached (a third one taking a slot over), and a URL curl rewrites
+ * is rewritten as curl does. */
 Test(http_reuse, url_parts_do_not_carry_over)
 {
-    fst_server *s = fst_server_start(ok, 1), *t = fst_server_start(ok, 1);
+    fst_server *s = fst_server_start(ok, 1), *t = fst_server_start(ok, 1), *u = fst_server_start(ok, 1);
     static const struct {
         const char *path, *line;
     } cases[] = {
@@ -144,16 +145,19 @@ Test(http_reuse, url_parts_do_not_carry_over)
         char *r = send_to(s, "GET", cases[i].path, NULL, 0, NULL);
         cr_assert(starts(r, cases[i].line), "%s: sent %.60s", cases[i].path, r);
         free(r);
-        if (i % 3 == 1) { /* another host in between: the next call must come back */
-            r = send_to(t, "GET", "/other", NULL, 0, NULL);
-            cr_assert(starts(r, "GET /other HTTP/1.1\r\n"), "%.60s", r);
-            free(r);
-        }
+        /* another host in between (its query must not survive either), and every third
+         * time a third host: the next call must come back to the right one */
+        fst_server *other = i % 3 == 2 ? u : t;
+        r = send_to(other, "GET", i % 2 ? "/other?n=1" : "/other", NULL, 0, NULL);
+        cr_assert(starts(r, i % 2 ? "GET /other?n=1 HTTP/1.1\r\n" : "GET /other HTTP/1.1\r\n"), "%.60s", r);
+        free(r);
     }
     cr_assert_eq(fst_server_count(s), (int)(sizeof(cases) / sizeof(cases[0])));
-    cr_assert_eq(fst_server_count(t), 3);
+    cr_assert_eq(fst_server_count(t), 7);
+    cr_assert_eq(fst_server_count(u), 3);
     fst_server_stop(s);
     fst_server_stop(t);
+    fst_server_stop(u);
 }
 
 /* A URL curl rejects fails as before (curl parses the string and says why), and leaves

@@ -20,13 +20,20 @@ struct gcp_http_attempt;
 #define GCP_HTTP_WATCH_MAX 8
 
 /* One pooled easy handle and what this client last set on it. */
+#define GCP_HTTP_URL_SLOTS 2
+
 typedef struct gcp_http_handle {
     CURL *curl;
-    CURLM *multi;      /* runs curl's transfers (gcp_http_handle_perform); NULL: curl_easy_perform */
-    CURLU *url;        /* the call's URL, parsed by us and lent to curl (CURLOPT_CURLU); may be NULL */
-    char base[128];    /* "scheme://authority" url holds, when a later URL may reuse it; else "" */
-    const char *proxy; /* CURLOPT_PROXY as last set: a string of the proxy snapshot, or NULL */
-    int proxy_set;     /* CURLOPT_PROXY was set at least once */
+    CURLM *multi; /* runs curl's transfers (gcp_http_handle_perform); NULL: curl_easy_perform */
+    /* Parsed URLs lent to curl (CURLOPT_CURLU), one per host the handle talks to (Firestore
+     * and Cloud Tasks: a start request alternates between them); NULL entries possible.
+     * base[i]: the "scheme://authority" url[i] holds when a later URL may reuse it, else "";
+     * url[last] was the last call's. */
+    CURLU *url[GCP_HTTP_URL_SLOTS];
+    char base[GCP_HTTP_URL_SLOTS][128];
+    int last;
+    const char *proxy;                /* CURLOPT_PROXY as last set: a string of the proxy snapshot, or NULL */
+    int proxy_set;                    /* CURLOPT_PROXY was set at least once */
     struct gcp_http_attempt *attempt; /* the attempt under way: the callbacks' argument */
     /* What multi's transfer waits for (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION):
      * its sockets with POLLIN/POLLOUT for what libcurl wants to know of each, and when

@@ -118,8 +118,9 @@ static void handle_free(gcp_http_handle *hh)
     g_http.curl->easy_cleanup(hh->curl);
     if (hh->multi != NULL)
         g_http.curl->multi_cleanup(hh->multi);
-    if (hh->url != NULL)
-        g_http.curl->url_cleanup(hh->url);
+    for (int i = 0; i < GCP_HTTP_URL_SLOTS; i++)
+        if (hh->url[i] != NULL)
+            g_http.curl->url_cleanup(hh->url[i]);
     free(hh);
 }
 
@@ -139,7 +140,8 @@ static gcp_http_handle *handle_new(void)
         free(hh);
         return NULL;
     }
-    hh->url = c->url(); /* NULL: calls pass the URL string only, as before */
+    for (int i = 0; i < GCP_HTTP_URL_SLOTS; i++)
+        hh->url[i] = c->url(); /* NULL: calls pass the URL string only, as before */
     hh->timer_due = -1;
     if ((hh->multi = c->multi_init()) != NULL) {
         c->multi_setopt(hh->multi, CURLMOPT_MAXCONNECTS, 2L); /* its cache holds the connections */
@@ -243,40 +245,52 @@ static int plain_target(const char *t)
     return 1;
 }
 
-/* Parses url into hh->url as libcurl would (its own flags, a cleared handle); 0 or -1. */
-static int parse_url(gcp_http_handle *hh, const char *url)
+/* Parses url into hh->url[i] as libcurl would (its own flags, a cleared handle); 0 or -1. */
+static int parse_url(gcp_http_handle *hh, int i, const char *url)
 {
     const gcp_curl_api *c = g_http.curl;
-    hh->base[0] = '\0';
-    if (c->url_set(hh->url, CURLUPART_URL, NULL, 0) != CURLUE_OK ||
-        c->url_set(hh->url, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+    hh->base[i][0] = '\0';
+    if (hh->url[i] == NULL || c->url_set(hh->url[i], CURLUPART_URL, NULL, 0) != CURLUE_OK ||
+        c->url_set(hh->url[i], CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) !=
+            CURLUE_OK)
         return -1;
     size_t n = plain_base(url);
-    if (n > 0 && n < sizeof(hh->base) && plain_target(url + n)) {
-        memcpy(hh->base, url, n);
-        hh->base[n] = '\0';
+    if (n > 0 && n < sizeof(hh->base[i]) && plain_target(url + n)) {
+        memcpy(hh->base[i], url, n);
+        hh->base[i][n] = '\0';
     }
     return 0;
 }
 
-/* Replaces the path and query of hh->url when url shares its plain base: what a parse
- * of url would give, without the parse. 0, or -1 when url needs the full parse. */
-static int reuse_url(gcp_http_handle *hh, const char *url)
+/* The slot whose plain base url starts with (followed by its path), or -1. */
+static int slot_of(const gcp_http_handle *hh, const char *url)
+{
+    for (int i = 0; i < GCP_HTTP_URL_SLOTS; i++) {
+        size_t n = strlen(hh->base[i]);
+        if (n > 0 && strncmp(url, hh->base[i], n) == 0 && url[n] == '/')
+            return i;
+    }
+    return -1;
+}
+
+/* Replaces the path and query of hh->url[i], whose plain base url shares: what a parse of
+ * url would give, without the parse. 0, or -1 when url needs the full parse. */
+static int reuse_url(gcp_http_handle *hh, int i, const char *url)
 {
     const gcp_curl_api *c = g_http.curl;
-    size_t n = strlen(hh->base);
-    if (n == 0 || strncmp(url, hh->base, n) != 0 || url[n] != '/' || !plain_target(url + n))
+    const char *target = url + strlen(hh->base[i]);
+    if (!plain_target(target))
         return -1;
-    const char *q = strchr(url + n, '?');
+    const char *q = strchr(target, '?');
     char path[2048];
-    size_t plen = q != NULL ? (size_t)(q - url - n) : strlen(url + n);
+    size_t plen = q != NULL ? (size_t)(q - target) : strlen(target);
     if (plen >= sizeof(path))
         return -1;
-    memcpy(path, url + n, plen);
+    memcpy(path, target, plen);
     path[plen] = '\0';
-    if (c->url_set(hh->url, CURLUPART_PATH, path, 0) != CURLUE_OK ||
-        c->url_set(hh->url, CURLUPART_QUERY, q != NULL ? q + 1 : NULL, 0) != CURLUE_OK) {
-        hh->base[0] = '\0';
+    if (c->url_set(hh->url[i], CURLUPART_PATH, path, 0) != CURLUE_OK ||
+        c->url_set(hh->url[i], CURLUPART_QUERY, q != NULL ? q + 1 : NULL, 0) != CURLUE_OK) {
+        hh->base[i][0] = '\0';
         return -1;
     }
     return 0;
@@ -286,16 +300,24 @@ static int reuse_url(gcp_http_handle *hh, const char *url)
  * libcurl parses a URL string at every transfer and then prints it back whole from the
  * parsed parts, a byte at a time (a tenth of its instructions per call). Handed the URL
  * already parsed (CURLOPT_CURLU, which takes precedence over CURLOPT_URL) with the string
- * beside it, it does neither. Consecutive calls on a handle mostly differ in the path
- * only: then only the path and query are replaced. A URL that does not parse goes to
- * libcurl as a string, which reports the error as before.
+ * beside it, it does neither. A handle keeps one parsed URL per host it talks to, and
+ * calls to a host mostly differ in the path: then only the path and query are replaced.
+ * A new host takes the slot not used last. A URL that does not parse goes to libcurl as
+ * a string, which reports the error as before.
  */
 static void target_url(gcp_http_handle *hh, const char *url)
 {
     const gcp_curl_api *c = g_http.curl;
     c->easy_setopt(hh->curl, CURLOPT_URL, url);
-    int parsed = hh->url != NULL && (reuse_url(hh, url) == 0 || parse_url(hh, url) == 0);
-    c->easy_setopt(hh->curl, CURLOPT_CURLU, parsed ? hh->url : NULL);
+    int i = slot_of(hh, url);
+    if (i < 0 || reuse_url(hh, i, url) != 0) {
+        i = i >= 0 ? i : (hh->last + 1) % GCP_HTTP_URL_SLOTS;
+        if (parse_url(hh, i, url) != 0)
+            i = -1;
+    }
+    if (i >= 0)
+        hh->last = i;
+    c->easy_setopt(hh->curl, CURLOPT_CURLU, i >= 0 ? hh->url[i] : NULL);
 }
 
 void gcp_http_handle_target(gcp_http_handle *hh, const char *url)
