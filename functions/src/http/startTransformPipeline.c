@@ -22,6 +22,7 @@
 #include "lib/experience.h"
 #include "lib/ids.h"
 #include "lib/job.h"
+#include "lib/object.h"
 #include "lib/respond.h"
 #include "lib/schemas/transform_pipeline.h"
 #include "lib/session.h"
@@ -249,8 +250,9 @@ static int enqueue(start_ctx *c, ff_error *err)
     char url[512];
     if (pipeline_config_task_url(url, sizeof(url), err) != 0)
         return -1;
-    json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "data", "jobId", c->job_id, "sessionId",
-                             c->body.session_id, "projectId", c->project_id);
+    static const char *const data_keys[] = {"jobId", "sessionId", "projectId"}, *const keys[] = {"data"};
+    json_t *body = OBJECT_OF(keys, OBJECT_OF(data_keys, json_string(c->job_id),
+                                             json_string(c->body.session_id), json_string(c->project_id)));
     gcp_tasks_task task = {
         .location = cfg->location,
         .queue = cfg->queue,
@@ -322,5 +324,6 @@ void start_transform_pipeline(ff_request *req, ff_response *res)
         return;
     }
     log_event(&c, "created", "job created");
-    respond_ok(res, json_pack("{s:s, s:s}", "jobId", c.job_id, "message", "Transform pipeline job created"));
+    static const char *const keys[] = {"jobId", "message"};
+    respond_ok(res, OBJECT_OF(keys, json_string(c.job_id), json_string("Transform pipeline job created")));
 }

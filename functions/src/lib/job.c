@@ -12,6 +12,7 @@
 #include "gcp/http.h"
 #include "lib/ids.h"
 #include "lib/job.h"
+#include "lib/object.h"
 #include "lib/session.h"
 
 int job_path(char *out, size_t len, const char *project_id, const char *job_id)
@@ -27,28 +28,6 @@ static json_t *array_or_empty(const json_t *session, const char *key)
     json_t *v = json_object_get(session, key);
     return json_is_array(v) ? json_incref(v) : json_array();
 }
-
-/*
- * Builds an object from keys (string literals) and new references, in order; NULL when any
- * value is NULL (out of memory), with every value released. Direct calls instead of
- * json_pack: its format parsing was a third of building the job document.
- */
-static json_t *object_of(size_t n, const char *const keys[], json_t *const values[])
-{
-    json_t *obj = json_object();
-    int ok = obj != NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (values[i] == NULL)
-            ok = 0;
-        else if (!ok || json_object_set_new_nocheck(obj, keys[i], values[i]) != 0)
-            ok = 0, json_decref(values[i]);
-    }
-    if (!ok)
-        json_decref(obj);
-    return ok ? obj : NULL;
-}
-
-#define OBJECT_OF(keys, ...) object_of(sizeof(keys) / sizeof(keys[0]), keys, (json_t *const[]){__VA_ARGS__})
 
 static json_t *snapshot_new(const json_t *session, const json_t *transform, int64_t experience_version)
 {
