@@ -18,10 +18,11 @@ void respond_internal(ff_request *req, ff_response *res, const char *detail)
 void respond_ok(ff_response *res, json_t *extra)
 {
     json_t *body = json_object(); /* not json_pack: its format parsing is most of a small body's cost */
-    if (body != NULL)
+    if (body != NULL) {
         json_object_set_new_nocheck(body, "success", json_true());
-    if (extra != NULL && body != NULL)
-        json_object_update(body, extra);
+        if (extra != NULL)
+            json_object_update(body, extra);
+    }
     json_decref(extra);
     ff_res_json(res, 200, body);
 }

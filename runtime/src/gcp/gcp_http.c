@@ -153,11 +153,12 @@ static void response_reset(gcp_http_response *res)
 #define HEADER_LINE_MAX 8192 /* "Name: value" and its NUL; longer headers are refused */
 
 /*
- * The call's headers, and the lines that keep libcurl's own out: the "Accept" of any type (it says
- * nothing) and "Expect: 100-continue" (it would stall every POST over HTTP/1.1 by a round
- * trip). No Accept-Encoding: Google's answers to these calls are a few KiB, for which an
- * inflate per answer costs more CPU than the bytes it saves, and libcurl prints the
- * header, like every header line, a byte at a time (about 5 k instructions a call).
+ * The call's headers, and two empty ones that keep libcurl's own out: its Accept (any
+ * type: it says nothing) and "Expect: 100-continue" (it would stall every POST over
+ * HTTP/1.1 by a round trip). No Accept-Encoding: Google's answers to these calls are a few
+ * KiB, for which an inflate per answer costs more CPU than the bytes it saves, and
+ * libcurl prints the header, like every header line, a byte at a time (about 5 k
+ * instructions a call).
  */
 static struct curl_slist *build_headers(const gcp_http_request *req)
 {
