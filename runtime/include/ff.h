@@ -4,8 +4,9 @@
  * A program registers functions on an ff_app and hands control to ff_main(), which
  * implements the Google Functions Framework contract (PORT, FUNCTION_TARGET,
  * FUNCTION_SIGNATURE_TYPE, ...). Handlers run on worker threads, off the event loop,
- * so they may block on network I/O; each invocation has a deadline and a
- * cancellation flag it can poll.
+ * so they may block; each invocation has a deadline and a cancellation flag it can
+ * poll. An invocation waiting through ff_poll (as the runtime's Google clients and
+ * ff_req_sleep_ms do) lends its thread to other invocations meanwhile.
  *
  * Ownership: every `const char *` the request API returns is owned by the request and
  * lives until the handler returns. Functions that return memory the caller must free
@@ -15,6 +16,7 @@
 #define FF_H
 
 #include <jansson.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -102,6 +104,40 @@ int ff_req_cancelled(const ff_request *req);
  * full sleep, -1 if cancelled.
  */
 int ff_req_sleep_ms(const ff_request *req, int64_t ms);
+/*
+ * poll(2) for code running in a handler: while the invocation waits, its worker thread
+ * runs other invocations, so waiting calls need no thread each. Same arguments, result
+ * and errors as poll; outside an invocation, or with timeout 0, it is poll.
+ */
+int ff_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/*
+ * Keeps the calling invocation on its thread until the matching ff_unpin (nestable):
+ * meanwhile ff_poll blocks the thread instead of running another invocation on it. For
+ * code that holds a mutex across a wait, which another invocation on the same thread
+ * would otherwise block on (or a recursive mutex let in). Outside an invocation, no-ops.
+ * Without a pin, remember that a handler may continue on another thread after a wait:
+ * values the compiler may keep from before it (pthread_self(), the address of errno or
+ * of a thread-local) are the old thread's.
+ */
+void ff_pin(void);
+void ff_unpin(void);
+
+/*
+ * Storage that follows an invocation. An invocation may continue on another worker thread
+ * after it waits (ff_poll), and a worker runs other invocations meanwhile, so state kept
+ * for the call chain of one invocation (a deadline, a counter) cannot be thread-local.
+ * A slot is named by a static ff_slot_id (FF_SLOT_ID_INIT), given its index on first
+ * use. ff_slot(id) is that slot of the invocation running on this thread, or of the
+ * thread outside an invocation; every invocation's slots start at 0, and the pointer
+ * stays valid until the invocation returns. A process has FF_SLOT_MAX slots (the runtime
+ * uses three); past them, ff_slot returns a scratch word of the thread's.
+ */
+typedef struct ff_slot_id {
+    int key; /* the slot's index + 1; 0 until the first ff_slot */
+} ff_slot_id;
+#define FF_SLOT_ID_INIT {0}
+#define FF_SLOT_MAX     8
+intptr_t *ff_slot(ff_slot_id *id);
 
 /* Opaque per-function data given at registration. */
 void *ff_req_userdata(const ff_request *req);

@@ -5,7 +5,7 @@
  *
  * gcp_http promises that a GCP_HTTP_NO_RETRY request (a write that must not happen
  * twice) is repeated only when it provably never left the process, and that every
- * attempt is counted (res->attempts, gcp_http_thread_requests), so that a caller can
+ * attempt is counted (res->attempts, gcp_http_requests_sent), so that a caller can
  * tell "ALREADY_EXISTS after a retry" (maybe our own first attempt) from a real conflict.
  * libcurl, though, re-sends a request by itself on a fresh connection in that situation.
  * The probe is a createDocument: a second send answers 409 ALREADY_EXISTS.
@@ -98,13 +98,13 @@ Test(http_faults, every_send_of_a_safe_request_is_an_attempt)
     snprintf(url, sizeof(url), "%s?documentId=twice", r.collection);
     gcp_http_response res;
     ff_error err = {0};
-    unsigned long before = gcp_http_thread_requests();
+    unsigned long before = gcp_http_requests_sent();
     int rc = call("POST", url, GCP_HTTP_RETRY_SAFE, &res, &err);
     cr_expect_eq(rc, 0, "%s", err.message);
     cr_expect_eq(res.status, 409, "the resent create: status %ld", res.status);
     cr_expect_eq(res.attempts, 2, "the create was sent twice but reported %d attempt(s)", res.attempts);
-    cr_expect_eq(gcp_http_thread_requests() - before, 2, "gcp_http_thread_requests counted %lu",
-                 gcp_http_thread_requests() - before);
+    cr_expect_eq(gcp_http_requests_sent() - before, 2, "gcp_http_requests_sent counted %lu",
+                 gcp_http_requests_sent() - before);
     gcp_http_response_free(&res);
     expect_created(&r, "twice");
     fx_done();

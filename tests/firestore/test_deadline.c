@@ -8,7 +8,7 @@
 
 static void reset(void)
 {
-    fs_thread_deadline(0);
+    fs_set_deadline(0);
 }
 
 TestSuite(deadline, .fini = reset);
@@ -18,14 +18,14 @@ Test(deadline, past_deadline_sends_nothing)
     static const fst_reply ok[] = {{200, "[]", 0}};
     fst_server *s = fst_server_start(ok, 1);
     fs_db *db = fst_db_at(fst_server_host(s));
-    fs_thread_deadline(ff_now_mono_ms() - 1);
+    fs_set_deadline(ff_now_mono_ms() - 1);
     fs_doc *doc = NULL;
     ff_error err = {0};
     cr_assert_eq(fs_doc_get(db, "a/b", NULL, &doc, &err), FS_DEADLINE_EXCEEDED, "%s", err.message);
     cr_assert_eq(fs_txn_begin(db, 0, &err), NULL);
     cr_assert_eq(err.code, FS_DEADLINE_EXCEEDED);
     cr_assert_eq(fst_server_count(s), 0);
-    fs_thread_deadline(0);
+    fs_set_deadline(0);
     cr_assert_eq(fs_doc_batch_get(db, (const char *const[]){"a/b"}, 1, NULL, &doc, &err), 0, "%s",
                  err.message);
     cr_assert_null(doc);
@@ -43,7 +43,7 @@ Test(deadline, retries_stop_at_the_deadline)
     ff_error err = {0};
     fs_db *db = fs_db_open(&o, &err);
     int64_t start = ff_now_mono_ms();
-    fs_thread_deadline(start + 500);
+    fs_set_deadline(start + 500);
     fs_doc *doc = NULL;
     cr_assert_eq(fs_doc_get(db, "a/b", NULL, &doc, &err), FS_UNAVAILABLE, "%s", err.message);
     cr_assert(ff_now_mono_ms() - start < 2000);

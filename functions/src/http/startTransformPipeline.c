@@ -48,7 +48,7 @@ typedef struct start_ctx {
     caller who;
     char job_id[FS_ID_SIZE];
     char job_update_time[FS_TIME_SIZE]; /* of the created job: guards a later failure write */
-    unsigned long requests_at_start;    /* gcp_http_thread_requests() when the request began */
+    unsigned long requests_at_start;    /* gcp_http_requests_sent() when the request began */
 } start_ctx;
 
 /* The request line: method and projectId. Cheap, and says nothing about any session. */
@@ -88,7 +88,7 @@ static void log_event(start_ctx *c, const char *event, const char *message)
     ff_log(c->req, FF_INFO,
            json_pack("{s:s, s:s, s:s, s:s, s:I}", "event", event, "jobId", c->job_id, "sessionId",
                      c->body.session_id, "projectId", c->project_id, "roundTrips",
-                     (json_int_t)(gcp_http_thread_requests() - c->requests_at_start)),
+                     (json_int_t)(gcp_http_requests_sent() - c->requests_at_start)),
            "%s", message);
 }
 
@@ -262,7 +262,7 @@ static int enqueue(start_ctx *c, ff_error *err)
         .oidc_service_account_email = cfg->service_account[0] ? cfg->service_account : NULL,
         .dispatch_deadline_s = 600,
     };
-    unsigned long sent = gcp_http_thread_requests();
+    unsigned long sent = gcp_http_requests_sent();
     int rc = gcp_tasks_create(&task, NULL, err);
     json_decref(body);
     /*
@@ -271,7 +271,7 @@ static int enqueue(start_ctx *c, ff_error *err)
      * disguise (the Cloud Tasks emulator answers 409 when its queue is full): treating it
      * as done would leave the job pending forever.
      */
-    if (rc == GCP_TASKS_ALREADY_EXISTS && gcp_http_thread_requests() - sent <= 1) {
+    if (rc == GCP_TASKS_ALREADY_EXISTS && gcp_http_requests_sent() - sent <= 1) {
         ff_error_set(err, -1, "task refused: ALREADY_EXISTS on the first attempt for a new job (%s)",
                      err->message);
         return -1;
@@ -300,8 +300,8 @@ static void fail_unqueued(start_ctx *c, const ff_error *cause)
 
 void start_transform_pipeline(ff_request *req, ff_response *res)
 {
-    fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
-    start_ctx c = {.req = req, .res = res, .requests_at_start = gcp_http_thread_requests()};
+    fs_set_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
+    start_ctx c = {.req = req, .res = res, .requests_at_start = gcp_http_requests_sent()};
     ff_error err = {0};
     if (validate_target(&c) != 0)
         return;

@@ -139,10 +139,10 @@ static int commit_job(job_ref *job, json_t *fields, const char *session_status, 
             rc = session_batch_set_job(b, job->project_id, job->session_id, NULL, session_status, now, NULL,
                                        err);
         char commit_time[FS_TIME_SIZE] = "";
-        unsigned long sent = gcp_http_thread_requests();
+        unsigned long sent = gcp_http_requests_sent();
         if (rc == 0)
             rc = fs_commit(job->db, b, commit_time, err);
-        retried = gcp_http_thread_requests() - sent > 1; /* an earlier attempt may have landed */
+        retried = gcp_http_requests_sent() - sent > 1; /* an earlier attempt may have landed */
         fs_batch_free(b);
         if (rc == 0)
             ff_strlcpy(job->update_time, sizeof(job->update_time), commit_time);

@@ -56,7 +56,7 @@ long pipeline_warmup(int tasks)
     int64_t t0 = ff_now_mono_ms(), deadline = t0 + WARMUP_BUDGET_MS;
     ff_error err = {0};
     char auth[4096];
-    fs_thread_deadline(deadline);
+    fs_set_deadline(deadline);
     int rc = warm_ids(&err);
     if (rc == 0)
         rc = gcp_http_init(&err);
@@ -66,7 +66,7 @@ long pipeline_warmup(int tasks)
         rc = warm_firestore(&err);
     if (rc == 0 && tasks)
         rc = warm_tasks(deadline, &err);
-    fs_thread_deadline(0);
+    fs_set_deadline(0);
     long ms = (long)(ff_now_mono_ms() - t0);
     if (rc != 0)
         ff_log(NULL, FF_WARNING, json_pack("{s:I}", "ms", (json_int_t)ms),

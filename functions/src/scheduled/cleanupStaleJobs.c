@@ -217,7 +217,7 @@ static int sweep_status(sweep *s, const char *status, const char *clock, ff_erro
 
 void cleanup_stale_jobs(ff_request *req, ff_response *res)
 {
-    fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
+    fs_set_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
     ff_error err = {0};
     sweep s = {.req = req, .cfg = pipeline_config_get(), .db = fs_db_default(&err)};
     if (s.db == NULL) {

@@ -153,7 +153,7 @@ static void fail(run_ctx *c, int rc, const ff_error *cause)
 
 void transform_pipeline_job(ff_request *req, ff_response *res)
 {
-    fs_thread_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
+    fs_set_deadline(ff_req_deadline_ms(req)); /* no Firestore call outlives the request */
     run_ctx c = {.req = req, .step = "pipeline"};
     ff_error err = {0};
     if (strcmp(ff_req_method(req), "POST") != 0) {

@@ -127,12 +127,12 @@ fs_db *fs_db_default(ff_error *err);
 const char *fs_db_root(const fs_db *db);
 
 /*
- * Sets a deadline (ff_now_mono_ms() scale; 0 = none) for every call this thread makes
- * from now on, e.g. fs_thread_deadline(ff_req_deadline_ms(req)) at the top of a handler.
- * It caps each HTTP attempt, retry backoffs and transaction retries; a call made after
- * it fails with FS_DEADLINE_EXCEEDED without sending anything.
+ * Sets a deadline (ff_now_mono_ms() scale; 0 = none) for every call the calling
+ * invocation (outside one: the calling thread) makes from now on, e.g.
+ * fs_set_deadline(ff_req_deadline_ms(req)) at the top of a handler. It caps each HTTP attempt, retry backoffs
+ * and transaction retries; a call made after it fails with FS_DEADLINE_EXCEEDED without sending anything.
  */
-void fs_thread_deadline(int64_t deadline_mono_ms);
+void fs_set_deadline(int64_t deadline_mono_ms);
 
 /* ---- values -------------------------------------------------------------------------- */
 

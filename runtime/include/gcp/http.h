@@ -95,9 +95,10 @@ void gcp_http_response_free(gcp_http_response *res);
  */
 int gcp_http_init(ff_error *err);
 
-/* How many HTTP requests (attempts) the calling thread has sent so far; the difference
- * across a handler is its round trips to Google APIs. */
-unsigned long gcp_http_thread_requests(void);
+/* How many HTTP requests (attempts) the calling invocation (outside one: the calling
+ * thread) has sent so far; the difference across a handler is its round trips to Google
+ * APIs. */
+unsigned long gcp_http_requests_sent(void);
 
 /*
  * Reads a Google API error body, {"error": {"code": 404, "message": "...", "status":

@@ -6,12 +6,14 @@
  * restarts the instance. Jobs left half-done are the sweeper's.
  *
  * Everything the handler touches is prepared beforehand and async-signal-safe: each
- * thread that runs handlers owns one slot of a static table (its current invocation and
- * its alternate signal stack, so a stack overflow is reported too), the line is built in
- * a static buffer and written with one write(2).
+ * invocation in flight holds one slot of a static table (found again through an ff_slot
+ * slot, as an invocation may change threads), each thread that runs handlers has an
+ * alternate signal stack (so a stack overflow is reported too), the line is built in a
+ * static buffer and written with one write(2).
  */
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -28,17 +30,24 @@
 #define MAX_FRAMES    48
 #define ALTSTACK_SIZE (64 * 1024)
 
+/* A slot's state: free, being filled by ff_crash_track, or an invocation in flight. */
+enum { SLOT_FREE, SLOT_FILLING, SLOT_ACTIVE };
+
 typedef struct {
-    atomic_int active;
+    atomic_int state;
     const char *function; /* lives as long as the app */
     char trace[64];
-    void *altstack;
 } crash_slot;
 
 static crash_slot g_slots[MAX_SLOTS];
 static atomic_int g_backtrace_ready; /* backtrace() has run once: libgcc is loaded */
-static atomic_uint g_next_slot;
-static __thread int t_slot = -1;
+static atomic_uint g_slot_hint;      /* where the search for a free slot starts */
+static ff_slot_id g_mine = FF_SLOT_ID_INIT; /* the invocation's slot index + 1, 0 for none */
+static __thread int t_altstack;      /* this thread has its alternate signal stack */
+/* every thread's alternate stack, kept for the process's life; volatile: written only,
+ * so the compiler would drop the stores, and a leak checker then sees the stacks lost */
+static void *volatile g_altstacks[MAX_SLOTS];
+static atomic_uint g_n_altstacks;
 static char g_line[64 * 1024];
 static size_t g_len;
 static volatile sig_atomic_t g_in_handler;
@@ -57,37 +66,55 @@ static const struct {
 
 /* ---- tracking (worker side) ---------------------------------------------------------- */
 
-/* This thread's slot, claimed on first use together with its alternate signal stack. */
-static crash_slot *my_slot(void)
+void ff_crash_thread(void)
 {
-    if (t_slot < 0) {
-        unsigned s = atomic_fetch_add(&g_next_slot, 1);
-        t_slot = s < MAX_SLOTS ? (int)s : MAX_SLOTS;
-        stack_t old;
-        /* keep a stack someone else set up (sanitizers do, and unmap it at thread exit) */
-        if (t_slot < MAX_SLOTS && sigaltstack(NULL, &old) == 0 && (old.ss_flags & SS_DISABLE) &&
-            (g_slots[t_slot].altstack = malloc(ALTSTACK_SIZE)) != NULL) {
-            stack_t ss = {.ss_sp = g_slots[t_slot].altstack, .ss_size = ALTSTACK_SIZE};
-            sigaltstack(&ss, NULL);
-        }
-    }
-    return t_slot < MAX_SLOTS ? &g_slots[t_slot] : NULL;
+    if (t_altstack)
+        return;
+    t_altstack = 1;
+    stack_t old;
+    /* keep a stack someone else set up (sanitizers do, and unmap it at thread exit) */
+    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
+        return;
+    unsigned n = atomic_fetch_add(&g_n_altstacks, 1);
+    void *stack = n < MAX_SLOTS ? malloc(ALTSTACK_SIZE) : NULL;
+    if (stack == NULL)
+        return;
+    g_altstacks[n] = stack;
+    stack_t ss = {.ss_sp = stack, .ss_size = ALTSTACK_SIZE};
+    sigaltstack(&ss, NULL);
+}
+
+/* The calling invocation's slot index + 1 (0: none). */
+static intptr_t *my_slot(void)
+{
+    return ff_slot(&g_mine);
 }
 
 void ff_crash_track(const ff_request *req)
 {
-    crash_slot *slot = my_slot();
-    if (slot == NULL)
+    ff_crash_thread();
+    unsigned start = atomic_load(&g_slot_hint);
+    for (unsigned k = 0; k < MAX_SLOTS; k++) {
+        unsigned i = (start + k) % MAX_SLOTS;
+        int expect = SLOT_FREE;
+        if (!atomic_compare_exchange_strong(&g_slots[i].state, &expect, SLOT_FILLING))
+            continue;
+        g_slots[i].function = req->function;
+        memcpy(g_slots[i].trace, req->trace_id, sizeof(g_slots[i].trace));
+        atomic_store(&g_slots[i].state, SLOT_ACTIVE);
+        atomic_store(&g_slot_hint, (i + 1) % MAX_SLOTS);
+        *my_slot() = (intptr_t)i + 1;
         return;
-    slot->function = req->function;
-    memcpy(slot->trace, req->trace_id, sizeof(slot->trace));
-    atomic_store(&slot->active, 1);
+    }
+    *my_slot() = 0; /* more in flight than slots: this one goes unnamed in a report */
 }
 
 void ff_crash_untrack(void)
 {
-    if (t_slot >= 0 && t_slot < MAX_SLOTS)
-        atomic_store(&g_slots[t_slot].active, 0);
+    intptr_t *slot = my_slot();
+    if (*slot > 0 && *slot <= MAX_SLOTS)
+        atomic_store(&g_slots[*slot - 1].state, SLOT_FREE);
+    *slot = 0;
 }
 
 /* ---- the report (signal handler side) --------------------------------------------------- */
@@ -165,11 +192,10 @@ static void put_frame(void *addr)
 
 static void put_inflight(int crashed_slot)
 {
-    unsigned n = atomic_load(&g_next_slot);
     int first = 1;
     put(",\"inflight\":[");
-    for (unsigned i = 0; i < n && i < MAX_SLOTS; i++) {
-        if (!atomic_load(&g_slots[i].active))
+    for (unsigned i = 0; i < MAX_SLOTS; i++) {
+        if (atomic_load(&g_slots[i].state) != SLOT_ACTIVE)
             continue;
         put(first ? "{\"function\":\"" : ",{\"function\":\"");
         first = 0;
@@ -183,7 +209,11 @@ static void put_inflight(int crashed_slot)
 
 static void build_report(int index, void *const *frames, int n_frames)
 {
-    int slot = t_slot >= 0 && t_slot < MAX_SLOTS && atomic_load(&g_slots[t_slot].active) ? t_slot : -1;
+    /* ff_slot only reads memory once its id has a key (a tracked invocation gave it one) */
+    intptr_t mine = __atomic_load_n(&g_mine.key, __ATOMIC_ACQUIRE) ? *my_slot() : 0;
+    int slot = mine > 0 && mine <= MAX_SLOTS && atomic_load(&g_slots[mine - 1].state) == SLOT_ACTIVE
+                   ? (int)mine - 1
+                   : -1;
     const char *project = ff_log_project();
     g_len = 0;
     put("{\"severity\":\"CRITICAL\",\"@type\":\"type.googleapis.com/"
@@ -262,7 +292,7 @@ void ff_crash_prepare(void)
 
 void ff_crash_install(void)
 {
-    my_slot(); /* the main thread's alternate stack */
+    ff_crash_thread(); /* the main thread's alternate stack */
     const char *service = getenv("K_SERVICE");
     ff_strlcpy(g_service, sizeof(g_service), service);
     struct sigaction sa;

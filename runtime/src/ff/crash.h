@@ -14,7 +14,9 @@ void ff_crash_install(void);
  * without frames.
  */
 void ff_crash_prepare(void);
-/* Marks req as in flight on this thread, until ff_crash_untrack (ff_run_handler). */
+/* Gives the calling thread its alternate signal stack, once (threads that run handlers). */
+void ff_crash_thread(void);
+/* Marks req as the calling invocation's, in flight until ff_crash_untrack (ff_run_handler). */
 void ff_crash_track(const ff_request *req);
 void ff_crash_untrack(void);
 

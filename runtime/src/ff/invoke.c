@@ -137,12 +137,18 @@ void ff_invoke_check_clients(h2o_timeout_entry_t *entry)
 
 /*
  * Hands the jobs submitted during this iteration to the pool, and checks again every
- * FF_POOL_BOUND_MS while some wait, so that a blocked worker holds them up no longer.
+ * FF_POOL_BOUND_MS while some wait, so that a blocked worker holds them up no longer,
+ * and every FF_POOL_WATCH_MS while any is in flight, so that no blocked worker holds up
+ * the invocations suspended in their waits.
  */
 static void flush_pool(ff_server *srv)
 {
-    if (ff_pool_flush(srv->pool) > 0 && !h2o_timeout_is_linked(&srv->pool_check_entry))
-        h2o_timeout_link(srv->loop, &srv->pool_check, &srv->pool_check_entry);
+    if (ff_pool_flush(srv->pool) > 0) {
+        if (!h2o_timeout_is_linked(&srv->pool_check_entry))
+            h2o_timeout_link(srv->loop, &srv->pool_check, &srv->pool_check_entry);
+    } else if (ff_pool_in_flight(srv->pool) > 0 && !h2o_timeout_is_linked(&srv->pool_watch_entry)) {
+        h2o_timeout_link(srv->loop, &srv->pool_watch, &srv->pool_watch_entry);
+    }
 }
 
 void ff_invoke_flush_pool(h2o_timeout_entry_t *entry)
@@ -153,6 +159,11 @@ void ff_invoke_flush_pool(h2o_timeout_entry_t *entry)
 void ff_invoke_check_pool(h2o_timeout_entry_t *entry)
 {
     flush_pool(H2O_STRUCT_FROM_MEMBER(ff_server, pool_check_entry, entry));
+}
+
+void ff_invoke_watch_pool(h2o_timeout_entry_t *entry)
+{
+    flush_pool(H2O_STRUCT_FROM_MEMBER(ff_server, pool_watch_entry, entry));
 }
 
 static void dispatch(invocation *inv)

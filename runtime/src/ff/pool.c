@@ -1,6 +1,6 @@
 /*
  * pool.c - worker threads that run handlers off the event loop, with one wake-up per
- * batch of jobs rather than one per job.
+ * batch of jobs rather than one per job, and each job on a fiber of its own.
  *
  * The loop submits the jobs of one iteration to a private list and flushes them at the
  * iteration's end into the shared FIFO. A flush wakes a worker only when no worker will
@@ -11,74 +11,32 @@
  * waited FF_POOL_BOUND_MS with no worker between jobs, the next flush (the loop calls it
  * on a timer while jobs wait) wakes another, or starts a thread up to max_threads.
  *
+ * A job that waits on the network (ff_poll) does not hold its thread: its fiber switches
+ * back to the worker, which takes the next job; the wait is watched by a worker with
+ * nothing else to do (pool_wait.c), and the job, once its wait ends, goes back into the
+ * FIFO. So a few threads serve every invocation in flight, the four waits of a start
+ * request cost no thread sleep each, and a thread's caches and heap stay warm. The same
+ * bound covers suspended jobs when every worker is held up (the loop flushes every
+ * FF_POOL_WATCH_MS while jobs are in flight).
+ *
  * A worker that wakes is the most recently idle (LIFO: its stack and caches are warm),
  * sleeping on a condition variable of its own, signalled after the lock is released (so
  * it never wakes only to block on the lock). Spinning before sleeping was measured and
  * left out: it costs more CPU per request than it saves on a busy 2-core machine.
  * Admission control (how many jobs may exist) is the server's business.
  */
-#include <pthread.h>
-#include <stdint.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "pool.h"
+#include "crash.h"
+#include "pool_internal.h"
 
-#define BOUND_NS ((uint64_t)FF_POOL_BOUND_MS * 1000000u)
+static __thread job *t_job;                    /* the job running on this worker */
+static __thread intptr_t t_slots[FF_SLOT_MAX]; /* ff_slot outside a job */
 
-typedef struct job {
-    ff_pool_fn fn;
-    void *arg;
-    uint64_t queued_at; /* when a flush handed it to the workers, ns */
-    struct job *next;
-} job;
-
-typedef struct job_list {
-    job *head, *tail;
-    unsigned len;
-} job_list;
-
-typedef struct worker {
-    ff_pool *pool;
-    pthread_t tid;
-    pthread_cond_t wake;
-    int woken; /* set by the waker, under the lock */
-    struct worker *next_idle;
-    struct worker *prev, *next; /* in pool->busy while it runs a job */
-    uint64_t started_at;        /* no later than its current job started (flushed_at), ns */
-} worker;
-
-struct ff_pool {
-    job_list submitted;   /* the submitter's batch, not yet flushed: its thread only */
-    pthread_mutex_t lock; /* guards everything below */
-    job_list queue;
-    unsigned ready; /* workers awake between jobs (woken, starting, just done): they take the head next */
-    worker busy;    /* anchor: workers running a job, in the order they started it */
-    worker *idle;   /* sleeping workers, the last to sleep first */
-    /* The latest flush, ns: a job taken now was queued by it or before, so a worker's
-     * start is stamped with it, which can only make the worker look busy for longer
-     * than it is (and wake another sooner), never shorter. */
-    uint64_t flushed_at;
-    worker **workers;
-    unsigned max_threads, threads;
-    int stopping;
-};
-
-static uint64_t now_ns(void)
+job *pool_current_job(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void list_push(job_list *l, job *j)
-{
-    if (l->tail)
-        l->tail->next = j;
-    else
-        l->head = j;
-    l->tail = j;
-    l->len++;
+    return t_job;
 }
 
 static job *list_pop(job_list *l)
@@ -106,28 +64,62 @@ static void sleep_idle(ff_pool *pool, worker *w)
         pool->ready++; /* stopping: still on the idle stack, which nothing pops any more */
 }
 
+static void fiber_main(void *arg)
+{
+    job *j = arg;
+    j->fn(j->arg);
+}
+
+/* Runs j until it returns (then frees it: 1) or is suspended in a wait (0). */
+static int run_job(ff_pool *pool, job *j)
+{
+    if (j->fiber == NULL && (j->fiber = ff_fiber_new(fiber_main, j)) == NULL) {
+        t_job = j;
+        j->fn(j->arg); /* no memory for a stack: on this thread, its waits blocking it */
+        t_job = NULL;
+        free(j);
+        return 1;
+    }
+    for (;;) {
+        t_job = j;
+        int done = ff_fiber_resume(j->fiber);
+        t_job = NULL;
+        if (done) {
+            ff_fiber_free(j->fiber);
+            free(j);
+            return 1;
+        }
+        if (!pool_suspend(j))
+            return 0;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     ff_pool *pool = w->pool;
+    ff_crash_thread(); /* a fiber's stack overflow is reported on this thread's */
     pthread_mutex_lock(&pool->lock);
     for (;;) {
         job *j = list_pop(&pool->queue);
         if (j == NULL) {
-            if (pool->stopping)
-                break;
-            sleep_idle(pool, w);
+            if (pool->stopping && (pool->n_waiting == 0 || pool->polling))
+                break; /* the poller runs what is left */
+            if (!pool->polling && pool->n_waiting > 0)
+                pool_poll_waits(pool);
+            else
+                sleep_idle(pool, w);
             continue;
         }
         pool->ready--;
-        w->started_at = pool->flushed_at; /* no clock call per job: see flushed_at */
+        w->started_at = pool->flushed_at > j->queued_at ? pool->flushed_at : j->queued_at;
         w->prev = pool->busy.prev;
         w->next = &pool->busy;
         w->prev->next = w->next->prev = w;
         pthread_mutex_unlock(&pool->lock);
-        j->fn(j->arg);
-        free(j);
+        int done = run_job(pool, j);
         pthread_mutex_lock(&pool->lock);
+        pool->in_flight -= (unsigned)done;
         w->prev->next = w->next;
         w->next->prev = w->prev;
         pool->ready++;
@@ -149,6 +141,7 @@ ff_pool *ff_pool_new(unsigned max_threads)
         return NULL;
     }
     pool->busy.prev = pool->busy.next = &pool->busy;
+    pool_wait_init(pool); /* failing, waits block their thread as before fibers */
     pthread_mutex_init(&pool->lock, NULL);
     return pool;
 }
@@ -174,25 +167,35 @@ static void grow(ff_pool *pool)
     pthread_attr_destroy(&attr);
 }
 
+/* 1 when jobs are suspended in waits and no worker watches them. Lock held. */
+static int unwatched(const ff_pool *pool)
+{
+    return pool->n_waiting > 0 && !pool->polling;
+}
+
 /*
- * 1 when the queue needs one more worker: none is between jobs, and the most recent to
- * start a job did so a bound ago or more (all busy ones may be blocked), or the head has
- * waited a bound. Lock held.
+ * 1 when the queue, or the suspended jobs, need one more worker: none is between jobs,
+ * and the most recent to start a job did so a bound ago or more (all busy ones may be
+ * blocked), or the head has waited a bound. Lock held.
  */
 static int needs_worker(const ff_pool *pool, uint64_t now)
 {
-    if (pool->queue.head == NULL || pool->ready > 0)
+    if ((pool->queue.head == NULL && !unwatched(pool)) || pool->ready > 0)
         return 0;
-    if (now - pool->queue.head->queued_at >= BOUND_NS)
+    if (pool->queue.head != NULL && now - pool->queue.head->queued_at >= BOUND_NS)
         return 1;
     const worker *newest = pool->busy.prev;
     return newest == &pool->busy || now - newest->started_at >= BOUND_NS;
 }
 
-/* Wakes the most recently idle worker (returned, to signal once the lock is released),
- * else starts a thread when the bound allows. Lock held. */
-static worker *wake_one(ff_pool *pool)
+worker *pool_wake_one(ff_pool *pool)
 {
+    if (pool->polling && !pool->poller_woken) {
+        pool_kick(pool); /* the poller: the most recent to run */
+        pool->poller_woken = 1;
+        pool->ready++;
+        return NULL;
+    }
     worker *w = pool->idle;
     if (w == NULL) {
         if (pool->threads < pool->max_threads)
@@ -210,7 +213,7 @@ int ff_pool_submit(ff_pool *pool, ff_pool_fn fn, void *arg)
     job *j = malloc(sizeof(*j));
     if (j == NULL)
         return -1;
-    *j = (job){fn, arg, 0, NULL};
+    *j = (job){.fn = fn, .arg = arg, .pool = pool};
     list_push(&pool->submitted, j);
     return 0;
 }
@@ -230,11 +233,14 @@ unsigned ff_pool_flush(ff_pool *pool)
             pool->queue.head = batch->head;
         pool->queue.tail = batch->tail;
         pool->queue.len += batch->len;
+        pool->in_flight += batch->len;
         *batch = (job_list){0};
     }
-    worker *w = needs_worker(pool, now) ? wake_one(pool) : NULL;
+    worker *w = needs_worker(pool, now) ? pool_wake_one(pool) : NULL;
     /* each ready worker takes one job without waiting for anything: the others may wait */
     unsigned left = pool->queue.len > pool->ready ? pool->queue.len - pool->ready : 0;
+    if (left == 0 && pool->ready == 0 && unwatched(pool))
+        left = 1; /* the suspended jobs wait for a worker as queued ones do */
     pthread_mutex_unlock(&pool->lock);
     if (w != NULL)
         pthread_cond_signal(&w->wake); /* w stays alive: only ff_pool_free ends workers */
@@ -252,6 +258,8 @@ void ff_pool_free(ff_pool *pool)
     pool->stopping = 1;
     for (unsigned i = 0; i < pool->threads; i++)
         pthread_cond_signal(&pool->workers[i]->wake);
+    if (pool->polling)
+        pool_kick(pool);
     pthread_mutex_unlock(&pool->lock);
     for (unsigned i = 0; i < pool->threads; i++) {
         pthread_join(pool->workers[i]->tid, NULL);
@@ -261,6 +269,7 @@ void ff_pool_free(ff_pool *pool)
     for (job *j; (j = list_pop(&pool->queue)) != NULL;)
         free(j); /* only when no thread could be started to run them */
     pthread_mutex_destroy(&pool->lock);
+    pool_wait_free(pool);
     free(pool->workers);
     free(pool);
 }
@@ -271,4 +280,44 @@ unsigned ff_pool_threads(ff_pool *pool)
     unsigned n = pool->threads;
     pthread_mutex_unlock(&pool->lock);
     return n;
+}
+
+intptr_t *ff_slot(ff_slot_id *id)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static int n_keys;
+    static __thread intptr_t scratch; /* past FF_SLOT_MAX */
+    int key = __atomic_load_n(&id->key, __ATOMIC_ACQUIRE);
+    if (key == 0) {
+        pthread_mutex_lock(&lock);
+        if ((key = id->key) == 0 && n_keys < FF_SLOT_MAX)
+            __atomic_store_n(&id->key, key = ++n_keys, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&lock);
+        if (key == 0)
+            return &scratch;
+    }
+    job *j = t_job;
+    return j != NULL ? &j->slots[key - 1] : &t_slots[key - 1];
+}
+
+unsigned ff_pool_in_flight(ff_pool *pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    unsigned n = pool->in_flight;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
+void ff_pin(void)
+{
+    job *j = t_job;
+    if (j != NULL)
+        j->pinned++;
+}
+
+void ff_unpin(void)
+{
+    job *j = t_job;
+    if (j != NULL && j->pinned > 0)
+        j->pinned--;
 }

@@ -7,12 +7,17 @@
  * a busy worker at most FF_POOL_BOUND_MS (plus the caller's timer granularity): past
  * that, the next ff_pool_flush wakes or starts another thread.
  * Submit and flush are called from one thread (the event loop's).
+ * Each job runs on a fiber: when it waits in ff_poll its thread runs other jobs, and it
+ * may continue on another thread (pool_wait.c).
  */
 #ifndef FF_POOL_H
 #define FF_POOL_H
 
 /* How long a queued job may wait behind a busy worker before another is woken. */
 #define FF_POOL_BOUND_MS 1
+/* How often the caller flushes while jobs are in flight, so that jobs suspended in
+ * ff_poll get a worker to watch them when every worker is held up (see pool_wait.c). */
+#define FF_POOL_WATCH_MS 5
 
 typedef struct ff_pool ff_pool;
 typedef void (*ff_pool_fn)(void *arg);
@@ -28,6 +33,8 @@ int ff_pool_submit(ff_pool *pool, ff_pool_fn fn, void *arg);
  * it is not 0, call it again within FF_POOL_BOUND_MS.
  */
 unsigned ff_pool_flush(ff_pool *pool);
+/* Jobs flushed and not yet returned: while not 0, flush within FF_POOL_WATCH_MS. */
+unsigned ff_pool_in_flight(ff_pool *pool);
 /* Runs every job still queued (flushing as the bound requires), then joins every thread
  * and frees the pool. Jobs are dropped only if no thread at all could be started. */
 void ff_pool_free(ff_pool *pool);

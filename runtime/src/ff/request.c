@@ -281,8 +281,7 @@ int ff_req_sleep_ms(const ff_request *req, int64_t ms)
         if (left <= 0)
             return 0;
         int64_t slice = left < 10 ? left : 10; /* wake often enough to notice cancellation */
-        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        ff_poll(NULL, 0, (int)slice);          /* on a worker, it runs others meanwhile */
     }
 }
 

@@ -377,6 +377,8 @@ int ff_server_init(ff_server *srv, const ff_app *app, const ff_config *cfg, ff_e
     srv->pool_flush_entry.cb = ff_invoke_flush_pool;
     h2o_timeout_init(srv->loop, &srv->pool_check, FF_POOL_BOUND_MS);
     srv->pool_check_entry.cb = ff_invoke_check_pool;
+    h2o_timeout_init(srv->loop, &srv->pool_watch, FF_POOL_WATCH_MS);
+    srv->pool_watch_entry.cb = ff_invoke_watch_pool;
     srv->queue = h2o_multithread_create_queue(srv->loop);
     h2o_multithread_register_receiver(srv->queue, &srv->done_receiver, ff_invoke_on_done);
     return bind_port(srv, err);
@@ -401,6 +403,7 @@ void ff_server_dispose(ff_server *srv)
     h2o_timeout_unlink(&srv->client_check_entry);
     h2o_timeout_unlink(&srv->pool_flush_entry);
     h2o_timeout_unlink(&srv->pool_check_entry);
+    h2o_timeout_unlink(&srv->pool_watch_entry);
     ff_linger_dispose(&srv->linger);
     ff_pool_free(srv->pool);
     srv->pool = NULL;

@@ -63,6 +63,8 @@ struct ff_server {
     h2o_timeout_entry_t pool_flush_entry;
     h2o_timeout_t pool_check; /* FF_POOL_BOUND_MS: while jobs wait, does the pool need a worker? */
     h2o_timeout_entry_t pool_check_entry;
+    h2o_timeout_t pool_watch; /* FF_POOL_WATCH_MS: while jobs run, do their waits need a worker? */
+    h2o_timeout_entry_t pool_watch_entry;
     fn_state *fns;
     size_t n_fns;
     h2o_linklist_t running;
@@ -89,9 +91,10 @@ void ff_invoke_start(ff_server *srv, fn_state *fn, h2o_req_t *req, const char *p
 void ff_invoke_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 /* invoke.c: timer callback that cancels running invocations whose client closed the connection. */
 void ff_invoke_check_clients(h2o_timeout_entry_t *entry);
-/* invoke.c: timer callbacks that flush the pool (see pool_flush and pool_check). */
+/* invoke.c: timer callbacks that flush the pool (see pool_flush, pool_check, pool_watch). */
 void ff_invoke_flush_pool(h2o_timeout_entry_t *entry);
 void ff_invoke_check_pool(h2o_timeout_entry_t *entry);
+void ff_invoke_watch_pool(h2o_timeout_entry_t *entry);
 /* invoke.c: sets the cancellation flag of every running invocation (shutdown). */
 void ff_invoke_cancel_all(ff_server *srv);
 

@@ -408,10 +408,12 @@ int gcp_keys_find(gcp_key_source src, const char *kid, EVP_PKEY **out, ff_error 
     pthread_mutex_unlock(&c->lock);
     if (rc != NEED_FETCH)
         return rc;
+    ff_pin(); /* fetch_lock is held across the fetch's waits: stay on this thread */
     pthread_mutex_lock(&c->fetch_lock);
     ff_error ferr = {0};
     rc = refresh(src, c, t, fresh, &ferr);
     pthread_mutex_unlock(&c->fetch_lock);
+    ff_unpin();
     pthread_mutex_lock(&c->lock);
     /* after a failed fetch, keys past their max-age still beat refusing every caller */
     *out = rc == 0 ? lookup_locked(c, kid) : lookup_stale_locked(c, kid, ff_now_mono_ms());

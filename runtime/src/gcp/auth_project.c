@@ -101,6 +101,7 @@ static int resolve_project(char **out, ff_error *err)
 
 const char *gcp_project_id(ff_error *err)
 {
+    ff_pin(); /* g_lock is held across the metadata server's answer: stay on this thread */
     pthread_mutex_lock(&g_lock);
     if (g_project == NULL) {
         char *p = NULL;
@@ -109,6 +110,7 @@ const char *gcp_project_id(ff_error *err)
     }
     const char *r = g_project;
     pthread_mutex_unlock(&g_lock);
+    ff_unpin();
     return r;
 }
 
@@ -138,6 +140,7 @@ static int resolve_email(char **out, ff_error *err)
 
 const char *gcp_auth_service_account_email(ff_error *err)
 {
+    ff_pin(); /* as gcp_project_id */
     pthread_mutex_lock(&g_lock);
     if (g_email == NULL) {
         char *e = NULL;
@@ -146,6 +149,7 @@ const char *gcp_auth_service_account_email(ff_error *err)
     }
     const char *r = g_email;
     pthread_mutex_unlock(&g_lock);
+    ff_unpin();
     return r;
 }
 

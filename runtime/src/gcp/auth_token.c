@@ -174,7 +174,10 @@ static int refresh_locked(char *out, size_t out_len, ff_error *err)
     pthread_mutex_unlock(&g_tok.lock);
     fetched f;
     ff_error ferr = {0};
+    ff_pin(); /* callers wait for it on a condition variable, blocking their threads: the
+               * refresh keeps its own thread rather than wait for a free one */
     int rc = fetch_token(&f, &ferr);
+    ff_unpin();
     int64_t now = ff_now_mono_ms();
     pthread_mutex_lock(&g_tok.lock);
     g_tok.refreshing = 0;

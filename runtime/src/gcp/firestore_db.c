@@ -197,16 +197,23 @@ fs_db *fs_db_default(ff_error *err)
 
 /* ---- calls --------------------------------------------------------------------------- */
 
-static __thread int64_t t_deadline_ms;
+/* The calling invocation's deadline, in an invocation slot (ff_slot): the invocation may change threads. */
+static ff_slot_id g_deadline = FF_SLOT_ID_INIT;
 
-void fs_thread_deadline(int64_t deadline_mono_ms)
+static intptr_t *deadline_ms(void)
 {
-    t_deadline_ms = deadline_mono_ms;
+    return ff_slot(&g_deadline);
+}
+
+void fs_set_deadline(int64_t deadline_mono_ms)
+{
+    *deadline_ms() = (intptr_t)deadline_mono_ms;
 }
 
 static int deadline_passed(void)
 {
-    return t_deadline_ms > 0 && ff_now_mono_ms() >= t_deadline_ms;
+    int64_t d = (int64_t)*deadline_ms();
+    return d > 0 && ff_now_mono_ms() >= d;
 }
 
 static int auth_header(const fs_db *db, char *out, size_t len, ff_error *err)
@@ -304,7 +311,7 @@ int fs_call_raw(fs_db *db, const char *method, const char *url_path, const char 
         .timeout_ms = db->timeout_ms,
         .retry = retry,
         .max_attempts = db->max_attempts,
-        .deadline_mono_ms = t_deadline_ms,
+        .deadline_mono_ms = (int64_t)*deadline_ms(),
     };
     const char *op = operation(url_path);
     gcp_http_response res;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,8 +34,14 @@ typedef struct gcp_http_attempt {
     int no_repeat; /* GCP_HTTP_NO_RETRY: a second send is refused */
 } attempt;
 
-/* Requests this thread has sent (each attempt counts): handlers report round trips. */
-static __thread unsigned long t_requests;
+/* Requests the calling invocation has sent (each attempt counts): handlers report round
+ * trips. Kept in an invocation slot (ff_slot), as the invocation may change threads. */
+static ff_slot_id g_requests = FF_SLOT_ID_INIT;
+
+static intptr_t *requests_sent(void)
+{
+    return ff_slot(&g_requests);
+}
 
 /*
  * Called by libcurl before each send of the request. libcurl sends a request again by
@@ -49,7 +56,7 @@ int gcp_http_on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_
     if (a->sends++ == 0)
         return CURL_PREREQFUNC_OK;
     a->res->attempts++;
-    t_requests++;
+    (*requests_sent())++;
     return a->no_repeat ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
@@ -319,9 +326,9 @@ int gcp_http_init(ff_error *err)
     return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "%s", why.message);
 }
 
-unsigned long gcp_http_thread_requests(void)
+unsigned long gcp_http_requests_sent(void)
 {
-    return t_requests;
+    return (unsigned long)*requests_sent();
 }
 
 static int run_attempts(gcp_http_handle *hh, const gcp_http_request *req, struct curl_slist *hdrs,
@@ -332,7 +339,7 @@ static int run_attempts(gcp_http_handle *hh, const gcp_http_request *req, struct
         attempt a = {.res = res, .retry_after_ms = -1, .no_repeat = req->retry != GCP_HTTP_RETRY_SAFE};
         response_reset(res);
         res->attempts++;
-        t_requests++;
+        (*requests_sent())++;
         CURLcode rc = perform_once(hh, req, hdrs, &a);
         if (a.too_large)
             return ff_error_set(err, GCP_HTTP_ERR_TRANSPORT, "http: response from %s over %zu bytes",

@@ -415,7 +415,7 @@ static CURLMcode wait_and_act(gcp_http_handle *hh, int *running)
     struct pollfd fds[GCP_HTTP_WATCH_MAX];
     int n = hh->n_watch; /* a copy: the actions below change hh->watch */
     memcpy(fds, hh->watch, (size_t)n * sizeof(fds[0]));
-    int ready = poll(fds, (nfds_t)n, wait_ms(hh));
+    int ready = ff_poll(fds, (nfds_t)n, wait_ms(hh));
     if (ready < 0 && errno != EINTR)
         return CURLM_UNRECOVERABLE_POLL;
     if (ready <= 0)

@@ -1,0 +1,130 @@
+/*
+ * pool_internal.h - what pool.c (the workers, the queue) and pool_wait.c (invocations
+ * suspended in ff_poll, the poller) share: the pool's structure and its locking rules.
+ * Everything in struct ff_pool below `lock` is guarded by it.
+ */
+#ifndef FF_POOL_INTERNAL_H
+#define FF_POOL_INTERNAL_H
+
+#include <poll.h>
+#include <stdatomic.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ff.h"
+#include "fiber.h"
+#include "pool.h"
+
+#define BOUND_NS ((uint64_t)FF_POOL_BOUND_MS * 1000000u)
+
+/*
+ * A job's part in a wait (ff_poll). ARMING and SUSPENDED jobs are in pool->waiting; only
+ * wake_job (lock held) takes them out. The switch from ARMING to SUSPENDED (by the worker
+ * the job switched out of) and from ARMING to WOKEN (by wake_job) are compare-and-swaps,
+ * so the worker needs no lock and exactly one side decides who resumes the job.
+ */
+enum {
+    JOB_RUNNING,   /* on a worker, no wait */
+    JOB_ARMING,    /* in ff_poll, still on its worker: a wake-up makes it WOKEN */
+    JOB_SUSPENDED, /* switched out: a wake-up queues it */
+    JOB_WOKEN,     /* its wait ended before it switched out: its worker resumes it */
+};
+
+typedef struct job {
+    ff_pool_fn fn;
+    void *arg;
+    uint64_t queued_at; /* when a flush handed it to the workers, or a wait ended, ns */
+    struct job *next;
+    ff_pool *pool;
+    ff_fiber *fiber; /* NULL until it first runs */
+    atomic_int state;
+    struct pollfd *fds; /* the wait: on the fiber's stack */
+    int nfds;
+    int64_t due_ns;              /* when the wait times out; -1 never */
+    struct job *prev_w, *next_w; /* in pool->waiting while suspended */
+    intptr_t slots[FF_SLOT_MAX];
+    int pinned; /* ff_pin depth: its waits block its thread */
+} job;
+
+typedef struct job_list {
+    job *head, *tail;
+    unsigned len;
+} job_list;
+
+typedef struct worker {
+    ff_pool *pool;
+    pthread_t tid;
+    pthread_cond_t wake;
+    int woken; /* set by the waker, under the lock */
+    struct worker *next_idle;
+    struct worker *prev, *next; /* in pool->busy while it runs a job */
+    uint64_t started_at;        /* no later than its current job started (flushed_at), ns */
+} worker;
+
+struct ff_pool {
+    job_list submitted;   /* the submitter's batch, not yet flushed: its thread only */
+    pthread_mutex_t lock; /* guards everything below */
+    job_list queue;
+    unsigned ready; /* workers awake between jobs (woken, starting, just done): they take the head next */
+    worker busy;    /* anchor: workers running a job, in the order they started it */
+    worker *idle;   /* sleeping workers, the last to sleep first */
+    /* The latest flush, ns: a job taken now was queued by it or before, so a worker's
+     * start is stamped with it, which can only make the worker look busy for longer
+     * than it is (and wake another sooner), never shorter. */
+    uint64_t flushed_at;
+    worker **workers;
+    unsigned max_threads, threads;
+    int stopping;
+    unsigned in_flight; /* jobs flushed and not yet returned */
+    /* Invocations suspended in ff_poll: their sockets are in epfd (one-shot), and the
+     * worker that finds nothing to run waits on it for all of them (the poller). */
+    int epfd, kick_fd; /* kick_fd: an eventfd in epfd that wakes the poller */
+    job waiting;       /* anchor of the suspended jobs */
+    unsigned n_waiting;
+    int polling, kicked; /* kicked: the eventfd was written since the poller began */
+    int poller_woken;    /* a flush counted the poller ready: it takes the head next */
+    int64_t poll_due;    /* when the poller's wait ends; -1 never */
+    int64_t min_due;     /* no later than the earliest end of a suspended wait; -1 none */
+    job **by_fd;         /* the job waiting on each descriptor */
+    int by_fd_len;
+};
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void list_push(job_list *l, job *j)
+{
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+    l->len++;
+}
+
+/* pool.c */
+/* The job running on the calling thread's worker; NULL elsewhere. */
+job *pool_current_job(void);
+/* Wakes the most recently idle worker (returned, to signal once the lock is released),
+ * else the poller, else starts a thread when the bound allows. Lock held. */
+worker *pool_wake_one(ff_pool *pool);
+
+/* pool_wait.c */
+/* The poller's epoll set and its eventfd; 0, or -1 (waits then block their thread). */
+int pool_wait_init(ff_pool *pool);
+void pool_wait_free(ff_pool *pool);
+/* Waits on every suspended job's sockets (and the kick), and queues those whose wait
+ * ended. Called and returns with the lock held. */
+void pool_poll_waits(ff_pool *pool);
+/* j switched out in ff_poll: leaves it suspended (0), or 1 when its wait has already
+ * ended and the caller resumes it. No lock needed. */
+int pool_suspend(job *j);
+/* Ends the poller's wait now. Lock held. */
+void pool_kick(ff_pool *pool);
+
+#endif
