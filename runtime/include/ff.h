@@ -135,8 +135,11 @@ void ff_unpin(void);
 typedef struct ff_slot_id {
     int key; /* the slot's index + 1; 0 until the first ff_slot */
 } ff_slot_id;
-#define FF_SLOT_ID_INIT {0}
-#define FF_SLOT_MAX     8
+#define FF_SLOT_ID_INIT                                                                                      \
+    {                                                                                                        \
+        0                                                                                                    \
+    }
+#define FF_SLOT_MAX 8
 intptr_t *ff_slot(ff_slot_id *id);
 
 /* Opaque per-function data given at registration. */

@@ -7,7 +7,9 @@
 //   - the job ID is shown within 3 s of the click (SPEC target);
 //   - every jobStatus change (pending, running, completed) is shown within 2 s of the
 //     backend's write: the written document's update time to the listener's callback,
-//     measured in the page; worst of RUNS runs (default 10);
+//     measured in the page; worst of RUNS runs (default 10); a pending that running
+//     replaced within SUPERSEDED_MS of the answer may be missed (a listener gets the
+//     latest state, not every write);
 //   - a second click while the job runs shows 409, a second anonymous user gets 403 on
 //     the first user's session, no token gets 401, each shown on the page;
 //   - the page logs no console errors (besides Chromium's own line for an expected
@@ -29,6 +31,10 @@ const RUNS = Number(process.env.BROWSER_RUNS || 10);
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const JOB_ID_LIMIT_MS = 3000;
 const SYNC_LIMIT_MS = 2000;
+// A listener gets the document's latest state, not every write: a status replaced by the
+// next this soon after the start request was answered may never reach it. A run missing
+// pending counts only if running was written within this of the answer.
+const SUPERSEDED_MS = 250;
 
 let passed = 0;
 let failed = 0;
@@ -138,7 +144,7 @@ async function guestRun(page, url, busyClick) {
   if (!(await waitFor(page, lastStatus, "completed", "the job completes on the page", 30000))) return null;
   const d = await demoState(page);
   const job = d.statuses.filter((s) => s.jobId === d.jobId);
-  return { jobIdLatencyMs: d.jobIdLatencyMs, statuses: job, sessionId: d.sessionId };
+  return { jobIdLatencyMs: d.jobIdLatencyMs, jobIdAtMs: d.jobIdAtMs, statuses: job, sessionId: d.sessionId };
 }
 
 async function main() {
@@ -194,7 +200,18 @@ async function main() {
       const seen = delays.filter((d) => typeof d === "number");
       const worst = Math.max(...seen);
       console.log(`sync delay ${status} (update time to listener), ms: ${delays.map((d) => d ?? "missed").join(" ")}; worst ${worst}`);
-      check(`every run shows ${status}`, seen.length === runs.length, `${seen.length}/${runs.length}`);
+      if (status === "pending") {
+        const superseded = runs.filter((r, i) => typeof delays[i] !== "number").map((r) => {
+          const running = r.statuses.find((s) => s.status === "running");
+          return running ? running.updateTimeMs - r.jobIdAtMs : Infinity;
+        });
+        const early = superseded.filter((ms) => ms < SUPERSEDED_MS);
+        check("every run shows pending, or running replaced it before a listener could",
+          seen.length + early.length === runs.length,
+          `${seen.length}/${runs.length} shown${superseded.length ? `; running written ${superseded.map((ms) => `${ms} ms`).join(", ")} after the answer` : ""}`);
+      } else {
+        check(`every run shows ${status}`, seen.length === runs.length, `${seen.length}/${runs.length}`);
+      }
       check(`${status} is shown within ${SYNC_LIMIT_MS} ms of the write`, worst < SYNC_LIMIT_MS, `worst ${worst} ms`);
     }
     const guestErrors = unexpectedConsoleErrors(guest.rec, 409);

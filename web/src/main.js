@@ -13,7 +13,8 @@ import { connectFirestoreEmulator, doc, getFirestore, onSnapshot, setDoc } from 
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const demo = (window.demo = { ready: false, statuses: [], errors: [], jobId: null, jobIdLatencyMs: null });
+const demo = (window.demo = { ready: false, statuses: [], errors: [], jobId: null, jobIdLatencyMs: null,
+  jobIdAtMs: null });
 
 function showError(text) {
   demo.errors.push(text);
@@ -68,6 +69,7 @@ async function start(auth, config, sessionId) {
     demo.jobId = body.jobId;
     $("job").textContent = body.jobId;
     demo.jobIdLatencyMs = Math.round(performance.now() - clicked);
+    demo.jobIdAtMs = Date.now(); /* the answer follows the commit that wrote pending */
     return;
   }
   const err = body.error || {};

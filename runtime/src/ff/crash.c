@@ -40,10 +40,10 @@ typedef struct {
 } crash_slot;
 
 static crash_slot g_slots[MAX_SLOTS];
-static atomic_int g_backtrace_ready; /* backtrace() has run once: libgcc is loaded */
-static atomic_uint g_slot_hint;      /* where the search for a free slot starts */
+static atomic_int g_backtrace_ready;        /* backtrace() has run once: libgcc is loaded */
+static atomic_uint g_slot_hint;             /* where the search for a free slot starts */
 static ff_slot_id g_mine = FF_SLOT_ID_INIT; /* the invocation's slot index + 1, 0 for none */
-static __thread int t_altstack;      /* this thread has its alternate signal stack */
+static __thread int t_altstack;             /* this thread has its alternate signal stack */
 /* every thread's alternate stack, kept for the process's life; volatile: written only,
  * so the compiler would drop the stores, and a leak checker then sees the stacks lost */
 static void *volatile g_altstacks[MAX_SLOTS];

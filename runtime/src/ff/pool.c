@@ -80,18 +80,14 @@ static int run_job(ff_pool *pool, job *j)
         free(j);
         return 1;
     }
-    for (;;) {
-        t_job = j;
-        int done = ff_fiber_resume(j->fiber);
-        t_job = NULL;
-        if (done) {
-            ff_fiber_free(j->fiber);
-            free(j);
-            return 1;
-        }
-        if (!pool_suspend(j))
-            return 0;
-    }
+    t_job = j;
+    int done = ff_fiber_resume(j->fiber);
+    t_job = NULL;
+    if (!done)
+        return 0; /* switched out in ff_poll: the caller registers the wait */
+    ff_fiber_free(j->fiber);
+    free(j);
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -119,7 +115,9 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&pool->lock);
         int done = run_job(pool, j);
         pthread_mutex_lock(&pool->lock);
-        pool->in_flight -= (unsigned)done;
+        __atomic_store_n(&pool->in_flight, pool->in_flight - (unsigned)done, __ATOMIC_RELAXED);
+        if (!done)
+            pool_suspend(pool, j);
         w->prev->next = w->next;
         w->next->prev = w->prev;
         pool->ready++;
@@ -233,7 +231,7 @@ unsigned ff_pool_flush(ff_pool *pool)
             pool->queue.head = batch->head;
         pool->queue.tail = batch->tail;
         pool->queue.len += batch->len;
-        pool->in_flight += batch->len;
+        __atomic_store_n(&pool->in_flight, pool->in_flight + batch->len, __ATOMIC_RELAXED);
         *batch = (job_list){0};
     }
     worker *w = needs_worker(pool, now) ? pool_wake_one(pool) : NULL;
@@ -302,10 +300,8 @@ intptr_t *ff_slot(ff_slot_id *id)
 
 unsigned ff_pool_in_flight(ff_pool *pool)
 {
-    pthread_mutex_lock(&pool->lock);
-    unsigned n = pool->in_flight;
-    pthread_mutex_unlock(&pool->lock);
-    return n;
+    /* without the lock: a hint for the caller's timer, changed under the lock */
+    return __atomic_load_n(&pool->in_flight, __ATOMIC_RELAXED);
 }
 
 void ff_pin(void)

@@ -7,7 +7,6 @@
 #define FF_POOL_INTERNAL_H
 
 #include <poll.h>
-#include <stdatomic.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,18 +17,13 @@
 
 #define BOUND_NS ((uint64_t)FF_POOL_BOUND_MS * 1000000u)
 
-/*
- * A job's part in a wait (ff_poll). ARMING and SUSPENDED jobs are in pool->waiting; only
- * wake_job (lock held) takes them out. The switch from ARMING to SUSPENDED (by the worker
- * the job switched out of) and from ARMING to WOKEN (by wake_job) are compare-and-swaps,
- * so the worker needs no lock and exactly one side decides who resumes the job.
- */
-enum {
-    JOB_RUNNING,   /* on a worker, no wait */
-    JOB_ARMING,    /* in ff_poll, still on its worker: a wake-up makes it WOKEN */
-    JOB_SUSPENDED, /* switched out: a wake-up queues it */
-    JOB_WOKEN,     /* its wait ended before it switched out: its worker resumes it */
-};
+/* A job's part in a wait (ff_poll); changed under the pool's lock. */
+typedef enum {
+    JOB_RUNNING,   /* on a worker, or queued */
+    JOB_WAITING,   /* switched out in ff_poll, its wait not yet registered (its worker's) */
+    JOB_SUSPENDED, /* registered and armed, in pool->waiting: a wake-up queues it */
+    JOB_REFUSED,   /* the wait could not be registered: ff_poll polls on the thread */
+} job_state;
 
 typedef struct job {
     ff_pool_fn fn;
@@ -38,7 +32,7 @@ typedef struct job {
     struct job *next;
     ff_pool *pool;
     ff_fiber *fiber; /* NULL until it first runs */
-    atomic_int state;
+    job_state state;
     struct pollfd *fds; /* the wait: on the fiber's stack */
     int nfds;
     int64_t due_ns;              /* when the wait times out; -1 never */
@@ -76,7 +70,7 @@ struct ff_pool {
     worker **workers;
     unsigned max_threads, threads;
     int stopping;
-    unsigned in_flight; /* jobs flushed and not yet returned */
+    unsigned in_flight; /* jobs flushed and not yet returned; read without the lock too */
     /* Invocations suspended in ff_poll: their sockets are in epfd (one-shot), and the
      * worker that finds nothing to run waits on it for all of them (the poller). */
     int epfd, kick_fd; /* kick_fd: an eventfd in epfd that wakes the poller */
@@ -121,9 +115,9 @@ void pool_wait_free(ff_pool *pool);
 /* Waits on every suspended job's sockets (and the kick), and queues those whose wait
  * ended. Called and returns with the lock held. */
 void pool_poll_waits(ff_pool *pool);
-/* j switched out in ff_poll: leaves it suspended (0), or 1 when its wait has already
- * ended and the caller resumes it. No lock needed. */
-int pool_suspend(job *j);
+/* j switched out in ff_poll (JOB_WAITING): registers its wait and arms its descriptors;
+ * or, when it cannot, marks it JOB_REFUSED and queues it at the head. Lock held. */
+void pool_suspend(ff_pool *pool, job *j);
 /* Ends the poller's wait now. Lock held. */
 void pool_kick(ff_pool *pool);
 

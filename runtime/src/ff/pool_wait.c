@@ -1,8 +1,10 @@
 /*
  * pool_wait.c - invocations that wait without a thread. ff_poll, called on a worker's
- * fiber, registers the wait (the job its descriptors lead to, when it times out), arms
- * each descriptor in the pool's epoll set for one wake-up, and switches back to the
- * worker, which runs other jobs. A worker with nothing to run becomes the poller: it
+ * fiber, notes the wait and switches back to the worker, which registers it (the job its
+ * descriptors lead to, when it times out) and arms each descriptor in the pool's epoll
+ * set for one wake-up, under the lock it takes anyway between jobs, then runs other
+ * jobs. Registering after the switch means a wake-up always finds the job switched out.
+ * A worker with nothing to run becomes the poller: it
  * waits in epoll_wait for every suspended job at once, puts the jobs whose waits ended
  * at the queue's tail, and runs them. A flush that needs a worker while the poller waits
  * wakes it through an eventfd. Jobs that no worker watches (every worker busy, none
@@ -20,12 +22,10 @@
 
 #include "pool_internal.h"
 
-/* Ends j's wait: its descriptors no longer lead to it, and it is queued, or resumed by
- * its worker if it has not switched out yet. Lock held. */
+/* Ends j's wait: its descriptors no longer lead to it, and it is queued. Lock held. */
 static void wake_job(ff_pool *pool, job *j, uint64_t now)
 {
-    int state = atomic_load(&j->state);
-    if (state != JOB_ARMING && state != JOB_SUSPENDED)
+    if (j->state != JOB_SUSPENDED)
         return; /* its wait has ended already */
     for (int i = 0; i < j->nfds; i++) {
         int fd = j->fds[i].fd;
@@ -35,10 +35,7 @@ static void wake_job(ff_pool *pool, job *j, uint64_t now)
     j->prev_w->next_w = j->next_w;
     j->next_w->prev_w = j->prev_w;
     pool->n_waiting--;
-    int expect = JOB_ARMING;
-    if (atomic_compare_exchange_strong(&j->state, &expect, JOB_WOKEN))
-        return;
-    atomic_store(&j->state, JOB_RUNNING); /* SUSPENDED: switched out, so queued */
+    j->state = JOB_RUNNING;
     j->queued_at = now;
     j->next = NULL;
     list_push(&pool->queue, j);
@@ -124,15 +121,6 @@ void pool_poll_waits(ff_pool *pool)
     }
 }
 
-int pool_suspend(job *j)
-{
-    int expect = JOB_ARMING;
-    if (atomic_compare_exchange_strong(&j->state, &expect, JOB_SUSPENDED))
-        return 0;
-    atomic_store(&j->state, JOB_RUNNING); /* WOKEN */
-    return 1;
-}
-
 /*
  * Arms p->fd in epfd for one wake-up on its events. When epoll cannot watch it, sets
  * p->revents as poll() would report it: ready for a regular file, POLLNVAL otherwise.
@@ -167,63 +155,70 @@ static int by_fd_room(ff_pool *pool, int fd)
     return 0;
 }
 
-/*
- * Makes fds[0..n) j's wait, ending at timeout_ms (-1 never), before any is armed: an
- * event that comes at once must find its job. -1 when the wait cannot be a fiber's (out
- * of memory, or another job waits on one of the descriptors): the caller polls instead.
- */
-static int begin_wait(ff_pool *pool, job *j, struct pollfd *fds, nfds_t n, int timeout_ms)
+/* 1 when j's descriptors can be watched for it: room in by_fd, and no other job waits on
+ * one of them. Lock held. */
+static int can_register(ff_pool *pool, const job *j)
 {
     int top = -1;
-    for (nfds_t i = 0; i < n; i++) {
-        fds[i].revents = 0;
-        top = fds[i].fd > top ? fds[i].fd : top;
+    for (int i = 0; i < j->nfds; i++)
+        top = j->fds[i].fd > top ? j->fds[i].fd : top;
+    if (top >= 0 && by_fd_room(pool, top) != 0)
+        return 0;
+    for (int i = 0; i < j->nfds; i++)
+        if (j->fds[i].fd >= 0 && pool->by_fd[j->fds[i].fd] != NULL)
+            return 0;
+    return 1;
+}
+
+void pool_suspend(ff_pool *pool, job *j)
+{
+    if (!can_register(pool, j)) {
+        j->state = JOB_REFUSED;
+        j->queued_at = now_ns();
+        j->next = pool->queue.head; /* at the head: it was running a moment ago */
+        pool->queue.head = j;
+        if (pool->queue.tail == NULL)
+            pool->queue.tail = j;
+        pool->queue.len++;
+        return;
     }
-    pthread_mutex_lock(&pool->lock);
-    int ok = top < 0 || by_fd_room(pool, top) == 0;
-    for (nfds_t i = 0; ok && i < n; i++)
-        ok = fds[i].fd < 0 || pool->by_fd[fds[i].fd] == NULL;
-    if (ok) {
-        j->fds = fds;
-        j->nfds = (int)n;
-        j->due_ns = timeout_ms < 0 ? -1 : (int64_t)now_ns() + (int64_t)timeout_ms * 1000000;
-        atomic_store(&j->state, JOB_ARMING);
-        for (nfds_t i = 0; i < n; i++)
-            if (fds[i].fd >= 0)
-                pool->by_fd[fds[i].fd] = j;
-        j->prev_w = pool->waiting.prev_w;
-        j->next_w = &pool->waiting;
-        j->prev_w->next_w = j->next_w->prev_w = j;
-        pool->n_waiting++;
-        if (j->due_ns >= 0 && (pool->min_due < 0 || j->due_ns < pool->min_due))
-            pool->min_due = j->due_ns;
-        if (pool->polling && j->due_ns >= 0 && (pool->poll_due < 0 || j->due_ns < pool->poll_due))
-            pool_kick(pool); /* the poller's wait must end sooner */
-    }
-    pthread_mutex_unlock(&pool->lock);
-    return ok ? 0 : -1;
+    j->state = JOB_SUSPENDED;
+    j->prev_w = pool->waiting.prev_w;
+    j->next_w = &pool->waiting;
+    j->prev_w->next_w = j->next_w->prev_w = j;
+    pool->n_waiting++;
+    if (j->due_ns >= 0 && (pool->min_due < 0 || j->due_ns < pool->min_due))
+        pool->min_due = j->due_ns;
+    if (pool->polling && j->due_ns >= 0 && (pool->poll_due < 0 || j->due_ns < pool->poll_due))
+        pool_kick(pool); /* the poller's wait must end sooner */
+    int ready_now = 0;
+    for (int i = 0; i < j->nfds; i++)
+        if (j->fds[i].fd >= 0) {
+            pool->by_fd[j->fds[i].fd] = j;
+            arm(pool->epfd, &j->fds[i]);
+            ready_now |= j->fds[i].revents != 0;
+        }
+    if (ready_now) /* nothing to wait for */
+        wake_job(pool, j, now_ns());
 }
 
 int ff_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     job *j = pool_current_job();
-    if (j == NULL || j->fiber == NULL || j->pinned || timeout_ms == 0 || j->pool->epfd < 0 ||
-        begin_wait(j->pool, j, fds, n, timeout_ms) != 0)
+    if (j == NULL || j->fiber == NULL || j->pinned || timeout_ms == 0 || j->pool->epfd < 0)
         return poll(fds, n, timeout_ms);
-    ff_pool *pool = j->pool;
-    int now_ready = 0;
     for (nfds_t i = 0; i < n; i++)
-        if (fds[i].fd >= 0) {
-            arm(pool->epfd, &fds[i]);
-            now_ready |= fds[i].revents != 0;
-        }
-    if (now_ready) { /* nothing to wait for: back at once */
-        pthread_mutex_lock(&pool->lock);
-        wake_job(pool, j, now_ns());
-        pthread_mutex_unlock(&pool->lock);
-    }
+        fds[i].revents = 0;
+    j->fds = fds;
+    j->nfds = (int)n;
+    j->due_ns = timeout_ms < 0 ? -1 : (int64_t)now_ns() + (int64_t)timeout_ms * 1000000;
+    j->state = JOB_WAITING;
     ff_fiber_yield(j->fiber);
     /* possibly on another thread now: only j and fds are used below */
+    if (j->state == JOB_REFUSED) {
+        j->state = JOB_RUNNING;
+        return poll(fds, n, timeout_ms); /* the deadline restarts: as rare as a shared fd */
+    }
     int ready = 0;
     for (nfds_t i = 0; i < n; i++)
         ready += fds[i].revents != 0;
