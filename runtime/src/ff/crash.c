@@ -13,7 +13,6 @@
  */
 #include <dlfcn.h>
 #include <execinfo.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdatomic.h>

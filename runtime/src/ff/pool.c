@@ -25,7 +25,6 @@
  * left out: it costs more CPU per request than it saves on a busy 2-core machine.
  * Admission control (how many jobs may exist) is the server's business.
  */
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "crash.h"

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
