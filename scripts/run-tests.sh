@@ -5,7 +5,8 @@
 # group) when the suites end, pass or fail. The Auth emulator's address goes to the
 # suites as FF_TEST_AUTH_EMULATOR_HOST, not FIREBASE_AUTH_EMULATOR_HOST: a suite that
 # wants the backend to trust its unsigned tokens says so itself.
-# Prints each suite's Criterion summary and a closing "N passed, N failed" line.
+# Prints each suite's Criterion summary, the failing tests' lines again, and a closing
+# "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/cli.sh
@@ -41,7 +42,7 @@ for e in "firestore $FIRESTORE_EMULATOR_HOST" "tasks $CLOUD_TASKS_EMULATOR_HOST"
     wait_http "http://$host/" 60 || { cat "$logdir/$name.log"; exit 1; }
 done
 
-passed=0 failed=0 status=0
+passed=0 failed=0 status=0 failures=""
 for suite in "$@"; do
     echo "== $(basename "$suite")"
     wrapper=()
@@ -56,9 +57,19 @@ for suite in "$@"; do
     p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' <<<"$line")
     f=$(sed -n 's/.*Failing: \([0-9]*\).*/\1/p' <<<"$line")
     c=$(sed -n 's/.*Crashing: \([0-9]*\).*/\1/p' <<<"$line")
+    # Repeated at the end: CI shows only the tail of a long run.
+    failures+=$(printf '%s\n' "$out" | awk -v s="$(basename "$suite")" '
+        /\[FAIL\]|CRASH|Assertion Failed|Timed out|ERROR: (Address|Leak)Sanitizer|runtime error:/ { print s ": " $0; m = 1; next }
+        m && /^\[----\]   / { print s ": " $0; next }
+        { m = 0 }')$'\n'
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0} + ${c:-0}))
-    if [ $rc -ne 0 ] || [ -z "$line" ]; then status=1; [ -z "$line" ] && failed=$((failed + 1)); fi
+    if [ -z "$line" ]; then failed=$((failed + 1)); failures+="$(basename "$suite"): no summary, exit $rc"$'\n'; fi
+    [ $rc -ne 0 ] || [ -z "$line" ] && status=1
 done
+if [ -n "${failures//$'\n'/}" ]; then
+    echo "== failures"
+    printf '%s' "$failures" | grep -v '^$'
+fi
 echo "$passed passed, $failed failed"
 exit $status

@@ -333,9 +333,10 @@ const ff_function_def *ff_app_at(const ff_app *app, size_t i);
  * Parses flags and environment, then serves until SIGTERM/SIGINT. Returns the process
  * exit status: 0 after a clean shutdown, 2 for a bad flag, an unknown target or no
  * target on Cloud Run (the reason printed as one line on stderr before anything
- * listens). When the shutdown grace period ends with handlers still running, app is
- * kept alive: the caller's ff_app_free then frees nothing. A fatal signal writes a
- * crash report to the log and ends the process by that signal.
+ * listens). When the shutdown grace period ends with handlers still running, the
+ * process exits with status 0 from here (_exit, after flushing stdio: no atexit
+ * handler or library destructor runs under a handler). A fatal signal writes a crash
+ * report to the log and ends the process by that signal.
  */
 int ff_main(ff_app *app, int argc, char **argv);
 

@@ -8,7 +8,7 @@
 //   - every jobStatus change (pending, running, completed) is shown within 2 s of the
 //     backend's write: the written document's update time to the listener's callback,
 //     measured in the page; worst of RUNS runs (default 10); a pending that running
-//     replaced within SUPERSEDED_MS of the answer may be missed (a listener gets the
+//     replaced within SYNC_LIMIT_MS of the answer may be missed (a listener gets the
 //     latest state, not every write);
 //   - a second click while the job runs shows 409, a second anonymous user gets 403 on
 //     the first user's session, no token gets 401, each shown on the page;
@@ -31,10 +31,13 @@ const RUNS = Number(process.env.BROWSER_RUNS || 10);
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const JOB_ID_LIMIT_MS = 3000;
 const SYNC_LIMIT_MS = 2000;
-// A listener gets the document's latest state, not every write: a status replaced by the
-// next this soon after the start request was answered may never reach it. A run missing
-// pending counts only if running was written within this of the answer.
-const SUPERSEDED_MS = 250;
+// A listener gets the document's latest state, not every write: a status the next one
+// replaced while the listener still had its SYNC_LIMIT_MS to show it may never reach it.
+// So a run missing pending fails only if running was written SYNC_LIMIT_MS or more after
+// the answer (which follows pending's commit): then pending itself was late. A fixed
+// 250 ms here failed on a loaded machine (running 386 ms after the answer, pending never
+// delivered), which the product does not promise.
+const SUPERSEDED_MS = SYNC_LIMIT_MS;
 
 let passed = 0;
 let failed = 0;

@@ -9,7 +9,6 @@
 struct ff_app {
     ff_function_def *defs;
     size_t len;
-    int pinned;
 };
 
 ff_app *ff_app_new(void)
@@ -17,18 +16,9 @@ ff_app *ff_app_new(void)
     return calloc(1, sizeof(ff_app));
 }
 
-/* The pinned app stays reachable from here, so leak checkers do not count it. */
-static ff_app *g_pinned;
-
-void ff_app_pin(ff_app *app)
-{
-    app->pinned = 1;
-    g_pinned = app;
-}
-
 void ff_app_free(ff_app *app)
 {
-    if (app == NULL || app->pinned)
+    if (app == NULL)
         return;
     for (size_t i = 0; i < app->len; i++)
         free((char *)app->defs[i].name);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crash.h"
 #include "log.h"
@@ -168,8 +169,12 @@ int ff_main(ff_app *app, int argc, char **argv)
     pthread_join(tid, NULL);
     if (drained)
         ff_server_dispose(&srv);
-    else
-        ff_app_pin(app); /* workers still read their function definitions: never free them */
     ff_log(NULL, FF_INFO, NULL, "shutdown complete");
+    if (!drained) {
+        /* Handlers still run on the workers: exit's atexit handlers and the libraries'
+         * destructors would free what they use under them. */
+        fflush(NULL);
+        _exit(0);
+    }
     return 0;
 }

@@ -101,9 +101,6 @@ void ff_invoke_cancel_all(ff_server *srv);
 /* server.c: sends a complete response on the loop thread, with CORS headers when enabled. */
 void ff_server_respond(ff_server *srv, const ff_function_def *def, h2o_req_t *req, int status,
                        const ff_kv_list *headers, const char *body, size_t len);
-/* app.c: keeps app's memory past ff_app_free: workers still running at exit use it. */
-void ff_app_pin(ff_app *app);
-
 /* server.c: writes the access-log line for a finished request. */
 void ff_server_access_log(const ff_request *request, int status, uint64_t latency_ms);
 
