@@ -15,7 +15,8 @@
 #include "fiber.h"
 #include "pool.h"
 
-#define BOUND_NS ((uint64_t)FF_POOL_BOUND_MS * 1000000u)
+#define BOUND_NS       ((uint64_t)FF_POOL_BOUND_MS * 1000000u)
+#define QUEUE_BOUND_NS ((uint64_t)FF_POOL_QUEUE_BOUND_MS * 1000000u)
 
 /* A job's part in a wait (ff_poll); changed under the pool's lock. */
 typedef enum {
@@ -53,7 +54,7 @@ typedef struct worker {
     int woken; /* set by the waker, under the lock */
     struct worker *next_idle;
     struct worker *prev, *next; /* in pool->busy while it runs a job */
-    uint64_t started_at;        /* no later than its current job started (flushed_at), ns */
+    uint64_t started_at;        /* when it took its current job (or the job's next leg), ns */
 } worker;
 
 struct ff_pool {
@@ -63,12 +64,9 @@ struct ff_pool {
     unsigned ready; /* workers awake between jobs (woken, starting, just done): they take the head next */
     worker busy;    /* anchor: workers running a job, in the order they started it */
     worker *idle;   /* sleeping workers, the last to sleep first */
-    /* The latest flush, ns: a job taken now was queued by it or before, so a worker's
-     * start is stamped with it, which can only make the worker look busy for longer
-     * than it is (and wake another sooner), never shorter. */
-    uint64_t flushed_at;
     worker **workers;
     unsigned max_threads, threads;
+    unsigned cpus; /* how many workers may run jobs at once before more only cost */
     int stopping;
     unsigned in_flight; /* jobs flushed and not yet returned; read without the lock too */
     /* Invocations suspended in ff_poll: their sockets are in epfd (one-shot), and the
@@ -107,6 +105,16 @@ job *pool_current_job(void);
 /* Wakes the most recently idle worker (returned, to signal once the lock is released),
  * else the poller, else starts a thread when the bound allows. Lock held. */
 worker *pool_wake_one(ff_pool *pool);
+/* 1 when fewer workers run jobs (started one within the bound) or are about to (ready)
+ * than the pool has CPUs. Lock held. */
+int pool_cpu_free(const ff_pool *pool, uint64_t now);
+/*
+ * 1 when the queue, or the suspended jobs, need one more worker: none is between jobs,
+ * and the most recent to start a job did so a bound ago or more (all busy ones may be
+ * blocked), or the head has waited a bound (the queue bound when the CPUs are all
+ * running jobs). Lock held.
+ */
+int pool_needs_worker(const ff_pool *pool, uint64_t now);
 
 /* pool_wait.c */
 /* The poller's epoll set and its eventfd; 0, or -1 (waits then block their thread). */

@@ -113,8 +113,9 @@ void pool_poll_waits(ff_pool *pool)
     }
     if (pool->min_due >= 0 && (uint64_t)pool->min_due <= now)
         expire_waits(pool, now); /* the list is walked about once per curl wait bound, not per poll */
-    /* more runnable than this worker takes next: another worker runs them meanwhile */
-    if (pool->queue.len > pool->ready) {
+    /* more runnable than this worker takes next: another worker runs them meanwhile, if a
+     * CPU is left for it */
+    if (pool->queue.len > pool->ready && pool_cpu_free(pool, now)) {
         worker *w = pool->idle != NULL ? pool_wake_one(pool) : NULL;
         if (w != NULL)
             pthread_cond_signal(&w->wake);
