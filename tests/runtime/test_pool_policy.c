@@ -4,7 +4,8 @@
  * bound ago) always gets company; a queue that waited a bound gets another worker while
  * a CPU is free, and only after the queue bound when every CPU runs a job; a worker
  * between jobs (ready) takes the head itself; a CPU is free while fewer workers run or
- * are about to than the pool counts. Then, on real threads, a pool counting on
+ * are about to than the pool counts; a worker whose start is later than the flush's
+ * clock reading is running. Then, on real threads, a pool counting on
  * one CPU still adds workers for jobs that block.
  */
 #include <criterion/criterion.h>
@@ -32,7 +33,7 @@ static void lay_out(layout *l, unsigned cpus, const int *ago_ms, int n, int wait
     p->cpus = cpus;
     for (int i = 0; i < n; i++) {
         worker *w = &l->busy[i];
-        *w = (worker){.pool = p, .started_at = NOW - (uint64_t)ago_ms[i] * MS / 10};
+        *w = (worker){.pool = p, .started_at = (uint64_t)((int64_t)NOW - ago_ms[i] * (int64_t)MS / 10)};
         w->prev = p->busy.prev;
         w->next = &p->busy;
         w->prev->next = w->next->prev = w;
@@ -51,7 +52,8 @@ static void take_down(layout *l)
     ff_pool_free(p);
 }
 
-/* ago in tenths of a millisecond (so 5 is half a bound); waited in milliseconds */
+/* ago in tenths of a millisecond (so 5 is half a bound; negative: after NOW); waited in
+ * milliseconds */
 static int needs(unsigned cpus, const int *ago, int n, int waited_ms)
 {
     layout l;
@@ -82,6 +84,18 @@ Test(pool_policy, every_cpu_running_a_job_makes_the_queue_wait_its_own_bound)
     cr_expect_eq(needs(1, one, 1, mid), 0, "one CPU, running a job: %d ms is not the queue bound", mid);
     cr_expect_eq(needs(2, two, 2, mid), 0, "two CPUs, two running jobs");
     cr_expect_eq(needs(1, one, 1, FF_POOL_QUEUE_BOUND_MS), 1, "the queue bound passed");
+}
+
+/* The flush reads the clock before it takes the lock; a worker may stamp its start after
+ * that, under the lock. It is running, not blocked for "a very long time". */
+Test(pool_policy, a_worker_that_started_after_the_flush_read_the_clock_is_running)
+{
+    const int just_now[] = {-1};
+    cr_expect_eq(needs(1, just_now, 1, 0), 0, "a worker started 0.1 ms after now looked blocked");
+    layout l;
+    lay_out(&l, 1, just_now, 1, -1);
+    cr_expect_eq(pool_cpu_free(l.pool, NOW), 0, "a worker started 0.1 ms after now holds no CPU");
+    take_down(&l);
 }
 
 Test(pool_policy, a_blocked_worker_frees_its_cpu)

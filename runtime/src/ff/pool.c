@@ -207,11 +207,18 @@ static int unwatched(const ff_pool *pool)
     return pool->n_waiting > 0 && !pool->polling;
 }
 
+/* 1 when w started its job a bound or more before now: it may be blocked. A worker may
+ * read the clock after the caller did, so it may have started "after" now. */
+static int busy_for_a_bound(const worker *w, uint64_t now)
+{
+    return now > w->started_at && now - w->started_at >= BOUND_NS;
+}
+
 int pool_cpu_free(const ff_pool *pool, uint64_t now)
 {
     unsigned running = pool->ready;
     for (const worker *w = pool->busy.prev; w != &pool->busy && running < pool->cpus; w = w->prev)
-        running += now - w->started_at < BOUND_NS;
+        running += !busy_for_a_bound(w, now);
     return running < pool->cpus;
 }
 
@@ -220,7 +227,7 @@ int pool_needs_worker(const ff_pool *pool, uint64_t now)
     if ((pool->queue.head == NULL && !unwatched(pool)) || pool->ready > 0)
         return 0;
     const worker *newest = pool->busy.prev;
-    if (newest == &pool->busy || now - newest->started_at >= BOUND_NS)
+    if (newest == &pool->busy || busy_for_a_bound(newest, now))
         return 1;
     if (pool->queue.head == NULL)
         return 0;
