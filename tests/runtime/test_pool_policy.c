@@ -10,9 +10,9 @@
  */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
-#include <time.h>
 
 #include "../../runtime/src/ff/pool_internal.h"
+#include "pool_drive.h"
 
 #define MS  1000000ull
 #define NOW (1000 * MS)
@@ -142,8 +142,7 @@ Test(pool_policy, nothing_queued_nothing_needed)
 /* A job that blocks its thread (no ff_poll) for 20 ms. */
 static void block_20ms(void *arg)
 {
-    struct timespec ts = {0, 20 * 1000000L};
-    nanosleep(&ts, NULL);
+    sleep_ms(20);
     atomic_fetch_add((atomic_int *)arg, 1);
 }
 
@@ -155,12 +154,7 @@ Test(pool_policy, one_cpu_still_adds_workers_for_blocked_jobs)
     ff_pool_set_cpus(pool, 1);
     for (int i = 0; i < N; i++)
         ff_pool_submit(pool, block_20ms, &done);
-    int64_t start = ff_now_mono_ms();
-    while (atomic_load(&done) < N && ff_now_mono_ms() - start < 10000) {
-        ff_pool_flush(pool);
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    drive(pool, &done, N, 10000);
     unsigned threads = ff_pool_threads(pool);
     ff_pool_free(pool);
     cr_expect_eq(atomic_load(&done), N);

@@ -11,28 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "../../runtime/src/ff/pool.h"
-#include "ff.h"
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Flushes every millisecond, as the server's timer does, until *until reaches target or
- * ms have passed. */
-static void drive(ff_pool *pool, atomic_int *until, int target, int ms)
-{
-    int64_t end = ff_now_mono_ms() + ms;
-    while (ff_now_mono_ms() < end && atomic_load(until) < target) {
-        ff_pool_flush(pool);
-        sleep_ms(1);
-    }
-}
+#include "pool_drive.h"
 
 /* One waiter: polls its pipe for input, then records what it saw and in which order. */
 typedef struct {
