@@ -19,7 +19,6 @@ BUILD=${BUILD:-build}
 . bench/report.sh
 STUB=200
 stack_up $STUB
-export BENCH_SERVER_PID=$FUNCTIONS_PID
 B=$BUILD/bench/pipeline_bench
 echo "pipeline (Firestore + Cloud Tasks emulators on this machine)"
 # run ARGS...: pipeline_bench, its target lines also collected for the summary
